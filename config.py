@@ -1,0 +1,36 @@
+"""Configuration from the environment (see the table in README.md)."""
+import os
+from pathlib import Path
+
+BASE_DIR = Path(__file__).resolve().parent
+INSTANCE_DIR = BASE_DIR / "instance"
+
+
+class Config:
+    SECRET_KEY = os.environ.get("SECRET_KEY")
+    SQLALCHEMY_DATABASE_URI = os.environ.get("DATABASE_URL", f"sqlite:///{INSTANCE_DIR / 'lms.sqlite3'}")
+    LMS_COURSES_DIR = os.environ.get("LMS_COURSES_DIR", str(BASE_DIR / "courses"))
+    LMS_BASE_URL = os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
+    RATELIMIT_HEADERS_ENABLED = True
+    # Per client address and per account; the account limit stops slow guessing from many addresses.
+    LOGIN_LIMIT_PER_CLIENT = "10 per minute"
+    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;30 per hour"
+    SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
+    BABEL_DEFAULT_LOCALE = "ru"
+    LANGUAGES = ("ru", "en")
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    SESSION_COOKIE_SECURE = LMS_BASE_URL.startswith("https://")
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    MAX_CONTENT_LENGTH = 60 * 1024 * 1024
+
+
+class TestConfig(Config):
+    TESTING = True
+    SECRET_KEY = "test-secret-key"
+    SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
+    LMS_COURSES_DIR = str(BASE_DIR / "tests" / "fixtures" / "courses")
+    LMS_BASE_URL = "http://localhost"
+    RATELIMIT_STORAGE_URI = "memory://"
+    SESSION_COOKIE_SECURE = False

@@ -1,0 +1,137 @@
+"""The application factory: extensions, blueprints, CLI, error pages and security headers."""
+import os
+import secrets
+from pathlib import Path
+
+from flask import Flask, current_app, render_template, request, session
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select, text
+from werkzeug.exceptions import HTTPException
+
+from lms.labels import label_filters
+from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+from lms.permissions import public
+
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def create_app(config):
+    app = Flask(__name__)
+    app.config.from_object(config)
+    if not app.config.get("SECRET_KEY"):
+        app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
+    _prepare_sqlite(app)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(Path(app.root_path).parent / "migrations"))
+    csrf.init_app(app)
+    limiter.init_app(app)
+    babel.init_app(app, locale_selector=_select_locale)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.user_loader(_load_user)
+
+    from lms import audit  # noqa: F401  (registers the model)
+    from lms.auth.views import bp as auth_bp
+    from lms.cli import lms_cli
+    from lms.grading import models as grading_models  # noqa: F401
+    from lms.learning.views import bp as learning_bp
+
+    app.register_blueprint(auth_bp)
+    app.register_blueprint(learning_bp)
+    app.cli.add_command(lms_cli)
+
+    app.add_url_rule("/health", "health", health)
+    app.after_request(_security_headers)
+    app.register_error_handler(HTTPException, _error_page)
+    app.register_error_handler(Exception, _unexpected_error)
+    app.jinja_env.globals.update(label_filters(), get_locale=get_locale)
+    return app
+
+
+def load_or_create_secret_key(instance_dir):
+    """Keep one generated key per installation (mode 600) so sessions survive restarts."""
+    path = Path(instance_dir) / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as f:
+        f.write(secrets.token_hex(32))
+    return path.read_text().strip()
+
+
+def _prepare_sqlite(app):
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite:///"):
+        Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        # Readers never block the writer, and a busy writer is waited for instead of failing.
+        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
+
+
+def _load_user(user_id):
+    from lms.auth.models import User
+
+    user_pk, _sep, version = user_id.partition(":")
+    if not user_pk.isdigit() or not version.isdigit():
+        return None
+    user = db.session.scalar(select(User).where(User.id == int(user_pk)))
+    if user is None or not user.active or user.session_version != int(version):
+        return None
+    return user
+
+
+def _select_locale():
+    if current_user and current_user.is_authenticated and current_user.locale:
+        return current_user.locale
+    return session.get("locale") or "ru"
+
+
+@public
+def health():
+    try:
+        db.session.execute(text("SELECT 1"))
+    except Exception:
+        db.session.rollback()
+        return "unavailable", 503, {"Content-Type": "text/plain; charset=utf-8"}
+    return "ok", 200, {"Content-Type": "text/plain; charset=utf-8"}
+
+
+def _security_headers(response):
+    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Referrer-Policy"] = "same-origin"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.endpoint != "static":
+        response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def _error_page(error):
+    code = error.code or 500
+    return render_template("errors/error.html", code=code, title=_error_title(code)), code
+
+
+def _error_title(code):
+    titles = {
+        400: _("The request could not be understood. Go back, reload the page and try again."),
+        403: _("You do not have access to this page."),
+        404: _("Page not found."),
+        405: _("This action is not allowed here."),
+        413: _("The upload is too large."),
+        429: _("Too many attempts. Wait a minute and try again."),
+        503: _("The service is unavailable. Try again later."),
+    }
+    return titles.get(code, _("Something went wrong. We have been told; try again later."))
+
+
+def _unexpected_error(error):
+    db.session.rollback()
+    if current_app.testing:
+        raise error
+    current_app.logger.exception("Unhandled error")
+    return render_template("errors/error.html", code=500, title=_error_title(500)), 500

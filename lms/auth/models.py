@@ -1,0 +1,73 @@
+from flask_login import UserMixin
+
+from lms.clock import utcnow
+from lms.extensions import db
+
+ROLES = ("trainee", "mentor", "admin")
+
+
+class User(UserMixin, db.Model):
+    __tablename__ = "users"
+
+    id = db.Column(db.Integer, primary_key=True)
+    # Stored lower-cased, so the unique constraint is case-insensitive on every database.
+    email = db.Column(db.String(254), nullable=False, unique=True)
+    name = db.Column(db.String(200), nullable=False)
+    password_hash = db.Column(db.String(255))
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    locale = db.Column(db.String(5))
+    # Bumped on logout, password change and deactivation: every older session cookie stops working.
+    session_version = db.Column(db.Integer, nullable=False, default=1)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    last_login_at = db.Column(db.DateTime)
+
+    role_rows = db.relationship("UserRole", cascade="all, delete-orphan", lazy="selectin",
+                                order_by="UserRole.role")
+
+    @property
+    def roles(self):
+        return {row.role for row in self.role_rows}
+
+    def has_role(self, role):
+        return role in self.roles
+
+    @property
+    def is_trainee(self):
+        return "trainee" in self.roles
+
+    @property
+    def is_mentor(self):
+        return "mentor" in self.roles
+
+    @property
+    def is_admin(self):
+        return "admin" in self.roles
+
+    @property
+    def is_staff(self):
+        return self.is_mentor or self.is_admin
+
+    @property
+    def is_active(self):
+        return self.active
+
+    def get_id(self):
+        return f"{self.id}:{self.session_version}"
+
+    def __repr__(self):
+        return f"<User {self.email}>"
+
+
+class UserRole(db.Model):
+    __tablename__ = "user_roles"
+
+    user_id = db.Column(db.Integer, db.ForeignKey("users.id", ondelete="CASCADE"), primary_key=True)
+    role = db.Column(db.String(20), primary_key=True)
+
+
+def find_user_by_email(email):
+    return db.session.scalar(db.select(User).where(User.email == normalize_email(email)))
+
+
+def normalize_email(email):
+    return (email or "").strip().lower()

@@ -1,0 +1,107 @@
+from urllib.parse import urlsplit
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+
+from lms.auth.forms import LoginForm, SetPasswordForm
+from lms.auth.models import normalize_email
+from lms.auth.services import authenticate, end_sessions, set_password, set_user_locale, \
+    user_for_set_password_token
+from lms.extensions import db, limiter
+from lms.permissions import public
+
+bp = Blueprint("auth", __name__)
+
+
+def safe_next(target):
+    """A path on this site to go to after sign-in, or None for anything that could leave it."""
+    if not target or not target.startswith("/") or target.startswith("//"):
+        return None
+    if any(ch == "\\" or ord(ch) < 33 or ord(ch) == 127 for ch in target):
+        return None
+    parts = urlsplit(target)
+    if parts.scheme or parts.netloc:
+        return None
+    return target
+
+
+def _account_key():
+    return "login-account:" + normalize_email(request.form.get("email"))
+
+
+def _failed(response):
+    return response.status_code != 302
+
+
+@bp.route("/login", methods=["GET", "POST"])
+@public
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_CLIENT"], methods=["POST"],
+               deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
+               key_func=_account_key, deduct_when=_failed)
+def login():
+    form = LoginForm()
+    if request.method == "GET":
+        form.next.data = request.args.get("next", "")
+    if current_user.is_authenticated and request.method == "GET":
+        return redirect(safe_next(form.next.data) or url_for("learning.dashboard"))
+    if form.validate_on_submit():
+        user, reason = authenticate(form.email.data, form.password.data)
+        if user is not None:
+            locale = session.get("locale")
+            session.clear()  # a fresh session on every sign-in
+            login_user(user)
+            if locale and not user.locale:
+                set_user_locale(user, locale)
+            db.session.commit()
+            return redirect(safe_next(form.next.data) or url_for("learning.dashboard"))
+        db.session.rollback()
+        if reason == "inactive":
+            flash(_("Your account is deactivated. Ask your administrator to reactivate it."), "error")
+        else:
+            flash(_("Wrong e-mail or password."), "error")
+    return render_template("auth/login.html", form=form)
+
+
+@bp.route("/logout", methods=["POST"])
+@public
+def logout():
+    if current_user.is_authenticated:
+        end_sessions(current_user)
+        db.session.commit()
+        logout_user()
+    session.clear()
+    flash(_("You have signed out."), "info")
+    return redirect(url_for("auth.login"))
+
+
+@bp.route("/set-password/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit("20 per minute", methods=["POST"])
+def set_password_page(token):
+    user = user_for_set_password_token(token)
+    if user is None:
+        return render_template("auth/set_password_invalid.html"), 400
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        set_password(user, form.password.data)
+        db.session.commit()
+        session.clear()
+        login_user(user)
+        flash(_("Your password is set. Welcome!"), "info")
+        return redirect(url_for("learning.dashboard"))
+    return render_template("auth/set_password.html", form=form, user=user)
+
+
+@bp.route("/language", methods=["POST"])
+@public
+def choose_language():
+    locale = request.form.get("locale")
+    if locale not in current_app.config["LANGUAGES"]:
+        abort(400)
+    session["locale"] = locale
+    if current_user.is_authenticated:
+        set_user_locale(current_user, locale)
+        db.session.commit()
+    return redirect(safe_next(request.form.get("next")) or url_for("learning.dashboard"))

@@ -1,0 +1,117 @@
+"""`flask --app wsgi lms ...`: the command line from the design contract."""
+import hashlib
+import hmac
+import sys
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy import func, select
+
+from lms.auth.models import ROLES, User, find_user_by_email
+from lms.auth.services import AccountError, check_password, create_user, make_set_password_token
+from lms.curriculum.models import Course, Module
+from lms.curriculum.services import sync_curriculum
+from lms.extensions import db
+from lms.learning.models import Cohort
+from lms.learning.services import assign_mentor, create_cohort, enrol_trainee, mark_module_done
+
+lms_cli = AppGroup("lms", help="Manage the LMS: users, curriculum, demo data.")
+
+DEMO_ACCOUNTS = (
+    ("admin", "admin@example.org", "Администратор Демо"),
+    ("mentor", "mentor@example.org", "Марина Наставникова"),
+    ("trainee", "trainee1@example.org", "Анна Соседова"),
+    ("trainee", "trainee2@example.org", "Борис Дворов"),
+    ("trainee", "trainee3@example.org", "Вера Районова"),
+)
+DEMO_COHORT = "Демо-группа"
+
+
+@lms_cli.command("sync-courses")
+@click.option("--check", is_flag=True, help="Validate only; change nothing.")
+def sync_courses_command(check):
+    """Validate every course in LMS_COURSES_DIR and load it in one transaction."""
+    courses_dir = current_app.config["LMS_COURSES_DIR"]
+    result = sync_curriculum(courses_dir, progress=click.echo)
+    for problem in result.problems:
+        click.echo(str(problem), err=True)
+    if not result.ok or check:
+        db.session.rollback()
+    else:
+        db.session.commit()
+    if not result.ok:
+        click.echo(f"{len(result.problems)} problem(s); nothing was changed.", err=True)
+        sys.exit(1)
+    if check:
+        click.echo(f"Check passed: {courses_dir} is valid ({len(result.changed)} item(s) would change).")
+    else:
+        click.echo(f"Synced {courses_dir}: {len(result.changed)} item(s) changed.")
+
+
+@lms_cli.command("create-user")
+@click.argument("email")
+@click.option("--name", required=True)
+@click.option("--role", "roles", multiple=True, required=True, type=click.Choice(ROLES))
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def create_user_command(email, name, roles, password_stdin):
+    """Create a user; without a password, print a one-time link to set one."""
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
+    try:
+        user = create_user(email, name, roles, password=password)
+    except AccountError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))}).")
+    if password is None:
+        click.echo(f"Set-password link (valid 7 days, single use): {set_password_url(user)}")
+
+
+def set_password_url(user):
+    return f"{current_app.config['LMS_BASE_URL']}/set-password/{make_set_password_token(user)}"
+
+
+def demo_password(email):
+    """Derived from the installation's secret key, so reruns print the same password and nobody
+    without the key can guess it."""
+    digest = hmac.new(current_app.config["SECRET_KEY"].encode(), email.encode(), hashlib.sha256)
+    return "demo-" + digest.hexdigest()[:12]
+
+
+@lms_cli.command("demo")
+@click.option("--if-no-users", is_flag=True, help="Do nothing when the database already has users.")
+def demo_command(if_no_users):
+    """Create the demo cohort, mentor, trainees and sample work (idempotent)."""
+    if if_no_users and db.session.scalar(select(func.count()).select_from(User)):
+        click.echo("The database already has users; demo accounts were not created.")
+        return
+    course = db.session.scalar(select(Course).order_by((Course.slug == "community-manager").desc(),
+                                                       Course.title))
+    if course is None:
+        raise click.ClickException("No course is synced yet: run `flask lms sync-courses` first.")
+    users = {}
+    lines = []
+    for role, email, name in DEMO_ACCOUNTS:
+        password = demo_password(email)
+        user = find_user_by_email(email)
+        if user is None:
+            user = create_user(email, name, [role], password=password)
+        users.setdefault(role, []).append(user)
+        shown = password if check_password(user, password) else "(password changed by its owner)"
+        lines.append(f"{role} {email} {shown}")
+    cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT,
+                                                    Cohort.course_id == course.id))
+    if cohort is None:
+        cohort = create_cohort(course, DEMO_COHORT)
+    assign_mentor(cohort, users["mentor"][0])
+    for trainee in users["trainee"]:
+        enrol_trainee(cohort, trainee)
+    first_module = db.session.scalar(select(Module).where(Module.course_id == course.id)
+                                     .order_by(Module.position))
+    if first_module is not None:
+        mark_module_done(users["trainee"][0], first_module)
+    db.session.commit()
+    click.echo(f"Demo cohort '{DEMO_COHORT}' on course '{course.title}'. Accounts (role e-mail password):")
+    for line in lines:
+        click.echo(line)

@@ -1,0 +1,496 @@
+"""Read and validate the curriculum in courses/ (plain Python, no Flask).
+
+load_curriculum() returns every course it could read and every problem it found, each problem as
+`path:line: message`, so an author sees all mistakes at once instead of fixing them one by one.
+"""
+import hashlib
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import frontmatter
+import yaml
+
+from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
+from lms.rendering import RENDERER_VERSION, render_markdown
+
+MODULE_FILE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
+STABLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
+KINDS = ("text", "file", "quiz")
+
+COURSE_KEYS = {"title", "slug", "language", "certificate"}
+CERTIFICATE_KEYS = {"required_assignments", "practice_hours", "min_activity_types"}
+MODULE_KEYS = {"title", "outcomes", "estimated_minutes", "assignments", "practice"}
+ASSIGNMENT_KEYS = {"id", "title", "kind", "prompt", "rubric", "pass_score", "questions", "attempts",
+                   "counts", "retired"}
+CRITERION_KEYS = {"criterion", "description", "points"}
+QUESTION_KEYS = {"id", "text", "options", "answer", "explanation"}
+PRACTICE_KEYS = {"id", "title", "activity_types", "audiences", "min_hours", "description"}
+
+
+@dataclass(frozen=True)
+class Problem:
+    path: str
+    line: int
+    message: str
+
+    def __str__(self):
+        return f"{self.path}:{self.line}: {self.message}"
+
+
+@dataclass
+class AssignmentSource:
+    key: str
+    title: str
+    kind: str
+    prompt_html: str
+    spec: dict
+    retired: bool
+    position: int
+
+
+@dataclass
+class ModuleSource:
+    slug: str
+    position: int
+    title: str
+    outcomes: list
+    estimated_minutes: int
+    body_html: str
+    toc_html: str
+    practice: list
+    assignments: list
+    path: str
+    source_hash: str
+    body_markdown: str = ""
+    id_lines: list = field(default_factory=list, repr=False)  # (id, line) for the uniqueness check
+
+
+@dataclass
+class CourseSource:
+    slug: str
+    title: str
+    language: str
+    overview_html: str
+    certificate: dict
+    path: str
+    source_hash: str
+    modules: list = field(default_factory=list)
+
+
+class SourceFile:
+    """One Markdown file with front matter, and the file line of every YAML key for messages."""
+
+    def __init__(self, path, display_path, problems):
+        self.display_path = display_path
+        self.problems = problems
+        self.raw = Path(path).read_bytes()
+        self.meta, self.body, self._lines = None, "", {}
+        text = self.raw.decode("utf-8-sig", errors="replace")
+        handler = frontmatter.YAMLHandler()
+        if not handler.detect(text):
+            self.error((), "the file must start with YAML front matter between '---' lines")
+            return
+        try:
+            yaml_text, self.body = handler.split(text)
+        except ValueError:
+            self.error((), "the front matter has no closing '---' line")
+            return
+        offset = text[: text.index(yaml_text)].count("\n") if yaml_text else 1
+        try:
+            node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
+            meta = handler.load(yaml_text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            line = offset + mark.line + 1 if mark else 1
+            self.problems.append(Problem(display_path, line, f"YAML error: {getattr(exc, 'problem', exc)}"))
+            return
+        if not isinstance(meta, dict):
+            self.error((), "the front matter must be a set of 'key: value' lines")
+            return
+        self.meta = meta
+        self._index(node, (), offset)
+
+    def _index(self, node, path, offset):
+        self._lines[path] = node.start_mark.line + offset + 1
+        if isinstance(node, yaml.MappingNode):
+            for key_node, value_node in node.value:
+                key_path = path + (key_node.value,)
+                self._index(value_node, key_path, offset)
+                self._lines[key_path] = key_node.start_mark.line + offset + 1
+        elif isinstance(node, yaml.SequenceNode):
+            for i, item in enumerate(node.value):
+                self._index(item, path + (i,), offset)
+
+    def line(self, path):
+        while path and path not in self._lines:
+            path = path[:-1]
+        return self._lines.get(path, 1)
+
+    def error(self, path, message):
+        self.problems.append(Problem(self.display_path, self.line(path), message))
+
+    def check_keys(self, mapping, allowed, path):
+        for key in mapping:
+            if key not in allowed:
+                self.error(path + (key,), f"unknown field '{key}' (allowed: {', '.join(sorted(allowed))})")
+
+    def require_text(self, mapping, key, path):
+        value = mapping.get(key)
+        if not isinstance(value, str) or not value.strip():
+            where = path + (key,) if key in mapping else path
+            self.error(where, f"'{key}' is required and must be text")
+            return ""
+        return value.strip()
+
+    def require_int(self, mapping, key, path, minimum=0):
+        value = mapping.get(key)
+        if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
+            where = path + (key,) if key in mapping else path
+            self.error(where, f"'{key}' is required and must be a whole number of at least {minimum}")
+            return None
+        return value
+
+
+def load_curriculum(courses_dir):
+    """Return ([CourseSource], [Problem]) for every course folder in courses_dir."""
+    courses_dir = Path(courses_dir)
+    problems = []
+    courses = []
+    if not courses_dir.is_dir():
+        return [], [Problem(str(courses_dir), 1, "the curriculum folder does not exist")]
+    for course_dir in sorted(p for p in courses_dir.iterdir() if p.is_dir() and p.name[0] not in "._"):
+        course = _load_course(course_dir, courses_dir.parent, problems)
+        if course:
+            courses.append(course)
+    seen = {}
+    for course in courses:
+        if course.slug in seen:
+            problems.append(Problem(course.path, 1, f"course slug '{course.slug}' is already used by "
+                                                    f"{seen[course.slug]}"))
+        seen.setdefault(course.slug, course.path)
+    return courses, problems
+
+
+def _display(path, root):
+    try:
+        return str(path.relative_to(root))
+    except ValueError:
+        return str(path)
+
+
+def _load_course(course_dir, root, problems):
+    course_path = course_dir / "course.md"
+    if not course_path.exists():
+        problems.append(Problem(_display(course_dir, root), 1, "course.md is missing"))
+        return None
+    before = len(problems)
+    source = SourceFile(course_path, _display(course_path, root), problems)
+    digest = hashlib.sha256(RENDERER_VERSION.encode() + source.raw)
+
+    modules = []
+    positions = {}
+    for path in sorted(course_dir.glob("*.md")):
+        if path.name == "course.md":
+            continue
+        display = _display(path, root)
+        match = MODULE_FILE.match(path.name)
+        if not match:
+            problems.append(Problem(display, 1, "a module file name must look like 'NN-module-slug.md' "
+                                                "(two digits, latin lowercase letters, digits and hyphens)"))
+            continue
+        number = int(match.group(1))
+        if number in positions:
+            problems.append(Problem(display, 1, f"module number {match.group(1)} is already used by "
+                                                f"{positions[number]}"))
+            continue
+        positions[number] = display
+        module = _load_module(path, display, number, match.group(2), problems)
+        digest.update(path.name.encode() + b"\0" + Path(path).read_bytes())
+        if module:
+            modules.append(module)
+
+    meta = source.meta
+    if meta is None:
+        return None
+    source.check_keys(meta, COURSE_KEYS, ())
+    title = source.require_text(meta, "title", ())
+    slug = source.require_text(meta, "slug", ())
+    language = source.require_text(meta, "language", ())
+    if slug and slug != course_dir.name:
+        source.error(("slug",), f"slug '{slug}' must match the folder name '{course_dir.name}'")
+    if not modules and len(problems) == before:
+        source.error((), "the course has no modules (files named 'NN-module-slug.md')")
+
+    _check_ids(modules, problems)
+    certificate = _load_certificate(source, meta.get("certificate"), modules)
+    if len(problems) > before:
+        return None
+    return CourseSource(slug=slug, title=title, language=language,
+                        overview_html=render_markdown(source.body), certificate=certificate,
+                        path=source.display_path, source_hash=digest.hexdigest(), modules=modules)
+
+
+def _check_ids(modules, problems):
+    """Assignment and practice-task ids are one namespace per course: each must be unique."""
+    seen = {}
+    for module in modules:
+        for key, line in module.id_lines:
+            if key in seen:
+                problems.append(Problem(module.path, line, f"id '{key}' is already used in {seen[key]}"))
+            else:
+                seen[key] = module.path
+
+
+def _load_certificate(source, certificate, modules):
+    if certificate is None:
+        return {}
+    path = ("certificate",)
+    if not isinstance(certificate, dict):
+        source.error(path, "'certificate' must be a set of requirements")
+        return {}
+    source.check_keys(certificate, CERTIFICATE_KEYS, path)
+    known = {a.key for m in modules for a in m.assignments if not a.retired}
+    required = certificate.get("required_assignments", [])
+    if not isinstance(required, list):
+        source.error(path + ("required_assignments",), "'required_assignments' must be a list of ids")
+        required = []
+    for i, key in enumerate(required):
+        if key not in known:
+            source.error(path + ("required_assignments", i),
+                         f"required assignment '{key}' is not an active assignment of this course")
+    hours = certificate.get("practice_hours", 0)
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or hours < 0:
+        source.error(path + ("practice_hours",), "'practice_hours' must be a number of at least 0")
+    if "min_activity_types" in certificate:
+        value = certificate["min_activity_types"]
+        if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= len(ACTIVITY_TYPES):
+            source.error(path + ("min_activity_types",),
+                         f"'min_activity_types' must be a whole number from 0 to {len(ACTIVITY_TYPES)}")
+    return certificate
+
+
+def _load_module(path, display, number, slug, problems):
+    before = len(problems)
+    source = SourceFile(path, display, problems)
+    meta = source.meta
+    if meta is None:
+        return None
+    source.check_keys(meta, MODULE_KEYS, ())
+    title = source.require_text(meta, "title", ())
+    outcomes = meta.get("outcomes")
+    if not isinstance(outcomes, list) or not outcomes or not all(
+            isinstance(o, str) and o.strip() for o in outcomes):
+        source.error(("outcomes",) if "outcomes" in meta else (),
+                     "'outcomes' is required and must be a list of texts")
+        outcomes = []
+    minutes = source.require_int(meta, "estimated_minutes", (), minimum=1)
+
+    assignments, id_lines = [], []
+    items = meta.get("assignments", [])
+    if not isinstance(items, list):
+        source.error(("assignments",), "'assignments' must be a list")
+        items = []
+    for i, item in enumerate(items):
+        assignment = _load_assignment(source, item, ("assignments", i), i)
+        if assignment:
+            assignments.append(assignment)
+            id_lines.append((assignment.key, source.line(("assignments", i, "id"))))
+
+    practice = []
+    tasks = meta.get("practice", [])
+    if not isinstance(tasks, list):
+        source.error(("practice",), "'practice' must be a list")
+        tasks = []
+    for i, item in enumerate(tasks):
+        task = _load_practice_task(source, item, ("practice", i))
+        if task:
+            practice.append(task)
+            id_lines.append((task["id"], source.line(("practice", i, "id"))))
+
+    if len(problems) > before:
+        return None
+    body_html, toc_html = render_markdown(source.body, with_toc=True)
+    module = ModuleSource(slug=slug, position=number, title=title, outcomes=[o.strip() for o in outcomes],
+                          estimated_minutes=minutes, body_html=body_html, toc_html=toc_html,
+                          practice=practice, assignments=assignments, path=display,
+                          source_hash=hashlib.sha256(RENDERER_VERSION.encode() + source.raw).hexdigest(),
+                          body_markdown=source.body, id_lines=id_lines)
+    return module
+
+
+def _check_id(source, item, path):
+    key = item.get("id")
+    if not isinstance(key, str) or not STABLE_ID.match(key):
+        source.error(path + ("id",) if "id" in item else path,
+                     "'id' is required: latin lowercase letters, digits and hyphens, at most 80")
+        return None
+    return key
+
+
+def _load_assignment(source, item, path, position):
+    if not isinstance(item, dict):
+        source.error(path, "each assignment must be a set of fields (id, title, kind, prompt, ...)")
+        return None
+    source.check_keys(item, ASSIGNMENT_KEYS, path)
+    key = _check_id(source, item, path)
+    title = source.require_text(item, "title", path)
+    prompt = source.require_text(item, "prompt", path)
+    kind = item.get("kind")
+    retired = item.get("retired", False)
+    if not isinstance(retired, bool):
+        source.error(path + ("retired",), "'retired' must be true or false")
+    spec = {}
+    if kind not in KINDS:
+        source.error(path + ("kind",) if "kind" in item else path,
+                     f"'kind' must be one of: {', '.join(KINDS)}")
+    elif kind == "quiz":
+        spec = _load_quiz(source, item, path)
+    else:
+        spec = _load_rubric(source, item, path)
+    if key is None or spec is None or not title or not prompt:
+        return None
+    return AssignmentSource(key=key, title=title, kind=kind, prompt_html=render_markdown(prompt),
+                            spec=spec, retired=bool(retired), position=position)
+
+
+def _load_rubric(source, item, path):
+    for key in ("questions", "attempts", "counts"):
+        if key in item:
+            source.error(path + (key,), f"'{key}' belongs to quizzes, not to '{item['kind']}' assignments")
+    rubric = item.get("rubric")
+    if not isinstance(rubric, list) or not rubric:
+        source.error(path + ("rubric",) if "rubric" in item else path,
+                     "'rubric' is required: a list of criteria with points")
+        return None
+    criteria, total, ok = [], 0, True
+    for i, criterion in enumerate(rubric):
+        cpath = path + ("rubric", i)
+        if not isinstance(criterion, dict):
+            source.error(cpath, "each rubric criterion needs 'criterion', 'description' and 'points'")
+            ok = False
+            continue
+        source.check_keys(criterion, CRITERION_KEYS, cpath)
+        name = source.require_text(criterion, "criterion", cpath)
+        points = source.require_int(criterion, "points", cpath, minimum=1)
+        description = criterion.get("description") or ""
+        if not isinstance(description, str):
+            source.error(cpath + ("description",), "'description' must be text")
+            ok = False
+        if not name or points is None:
+            ok = False
+            continue
+        total += points
+        criteria.append({"criterion": name, "description": str(description).strip(), "points": points})
+    pass_score = source.require_int(item, "pass_score", path)
+    if pass_score is not None and ok and pass_score > total:
+        source.error(path + ("pass_score",), f"'pass_score' {pass_score} is more than the rubric's "
+                                             f"total of {total} points")
+        ok = False
+    if not ok or pass_score is None:
+        return None
+    return {"rubric": criteria, "max_score": total, "pass_score": pass_score}
+
+
+def _load_quiz(source, item, path):
+    if "rubric" in item:
+        source.error(path + ("rubric",), "a quiz has no rubric: each question is worth one point")
+    questions = item.get("questions")
+    if not isinstance(questions, list) or not questions:
+        source.error(path + ("questions",) if "questions" in item else path,
+                     "'questions' is required: a list of questions with options and an answer")
+        return None
+    result, seen, ok = [], set(), True
+    for i, question in enumerate(questions):
+        qpath = path + ("questions", i)
+        if not isinstance(question, dict):
+            source.error(qpath, "each question needs 'id', 'text', 'options' and 'answer'")
+            ok = False
+            continue
+        source.check_keys(question, QUESTION_KEYS, qpath)
+        qid = _check_id(source, question, qpath)
+        if qid in seen:
+            source.error(qpath + ("id",), f"question id '{qid}' is used twice in this quiz")
+            ok = False
+        seen.add(qid)
+        text = source.require_text(question, "text", qpath)
+        options = question.get("options")
+        if not isinstance(options, list) or len(options) < 2 or not all(
+                isinstance(o, str | int | float) and not isinstance(o, bool) for o in options):
+            source.error(qpath + ("options",) if "options" in question else qpath,
+                         "'options' is required: a list of at least two answers")
+            ok = False
+            continue
+        options = [str(o).strip() for o in options]
+        if len(set(options)) != len(options):
+            source.error(qpath + ("options",), "two options of this question are the same")
+            ok = False
+        answer = question.get("answer")
+        answers = answer if isinstance(answer, list) else [answer]
+        answers = [str(a).strip() for a in answers if a is not None]
+        if not answers:
+            source.error(qpath + ("answer",) if "answer" in question else qpath,
+                         "'answer' is required: the text of the correct option")
+            ok = False
+        for a in answers:
+            if a not in options:
+                source.error(qpath + ("answer",), f"answer '{a}' is not one of the options")
+                ok = False
+        explanation = question.get("explanation") or ""
+        if not qid or not text:
+            ok = False
+            continue
+        result.append({"id": qid, "text": text, "options": options, "answers": answers,
+                       "explanation_html": render_markdown(str(explanation))})
+    attempts = item.get("attempts", 1)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
+        source.error(path + ("attempts",), "'attempts' must be a whole number of at least 1")
+        ok = False
+    counts = item.get("counts", "best")
+    if counts not in ("best", "last"):
+        source.error(path + ("counts",), "'counts' must be 'best' or 'last'")
+        ok = False
+    pass_score = source.require_int(item, "pass_score", path)
+    if pass_score is not None and ok and pass_score > len(result):
+        source.error(path + ("pass_score",), f"'pass_score' {pass_score} is more than the "
+                                             f"{len(result)} questions of the quiz")
+        ok = False
+    if not ok or pass_score is None:
+        return None
+    return {"questions": result, "max_score": len(result), "pass_score": pass_score,
+            "attempts": attempts, "counts": counts}
+
+
+def _load_practice_task(source, item, path):
+    if not isinstance(item, dict):
+        source.error(path, "each practice task needs 'id', 'title', 'activity_types' and 'min_hours'")
+        return None
+    source.check_keys(item, PRACTICE_KEYS, path)
+    key = _check_id(source, item, path)
+    title = source.require_text(item, "title", path)
+    ok = bool(key and title)
+    lists = {}
+    for field_name, allowed, required in (("activity_types", ACTIVITY_TYPES, True),
+                                          ("audiences", AUDIENCES, False)):
+        values = item.get(field_name, [])
+        if not isinstance(values, list) or (required and not values):
+            source.error(path + (field_name,) if field_name in item else path,
+                         f"'{field_name}' must be a list of: {', '.join(allowed)}")
+            ok = False
+            continue
+        for i, value in enumerate(values):
+            if value not in allowed:
+                source.error(path + (field_name, i), f"unknown {field_name[:-1].replace('_', ' ')} "
+                                                     f"'{value}' (known: {', '.join(allowed)})")
+                ok = False
+        lists[field_name] = values
+    hours = item.get("min_hours")
+    if isinstance(hours, bool) or not isinstance(hours, int | float) or hours <= 0:
+        source.error(path + ("min_hours",) if "min_hours" in item else path,
+                     "'min_hours' is required and must be a positive number")
+        ok = False
+    if not ok:
+        return None
+    return {"id": key, "title": title, "activity_types": lists["activity_types"],
+            "audiences": lists["audiences"], "min_hours": hours,
+            "description_html": render_markdown(str(item.get("description") or ""))}

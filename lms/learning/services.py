@@ -1,0 +1,114 @@
+"""Cohorts, enrolments and reading progress."""
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+
+from lms.audit import record_event
+from lms.curriculum.models import Course, Module
+from lms.extensions import db
+from lms.learning.models import Cohort, CohortMentor, Enrolment, ModuleProgress
+
+
+class LearningError(ValueError):
+    """A request that cannot be carried out; the message says why."""
+
+
+def create_cohort(course, name, actor=None, starts_on=None, ends_on=None):
+    name = (name or "").strip()
+    if not name:
+        raise LearningError("a cohort needs a name")
+    if starts_on and ends_on and ends_on < starts_on:
+        raise LearningError("a cohort cannot end before it starts")
+    cohort = Cohort(course=course, name=name, starts_on=starts_on, ends_on=ends_on)
+    db.session.add(cohort)
+    db.session.flush()
+    record_event(actor, "cohort.create", cohort, name=name, course=course.slug)
+    return cohort
+
+
+def enrol_trainee(cohort, trainee, actor=None):
+    if not trainee.is_trainee:
+        raise LearningError(f"{trainee.email} is not a trainee")
+    enrolment = db.session.scalar(select(Enrolment).filter_by(cohort_id=cohort.id, trainee_id=trainee.id))
+    if enrolment is None:
+        enrolment = Enrolment(cohort=cohort, trainee=trainee)
+        db.session.add(enrolment)
+        db.session.flush()
+        record_event(actor, "cohort.enrol", cohort, trainee_id=trainee.id)
+    return enrolment
+
+
+def assign_mentor(cohort, mentor, actor=None):
+    if not mentor.is_mentor:
+        raise LearningError(f"{mentor.email} is not a mentor")
+    link = db.session.get(CohortMentor, (cohort.id, mentor.id))
+    if link is None:
+        db.session.add(CohortMentor(cohort_id=cohort.id, mentor_id=mentor.id))
+        db.session.flush()
+        record_event(actor, "cohort.assign_mentor", cohort, mentor_id=mentor.id)
+
+
+def mark_module_done(trainee, module):
+    exists = db.session.scalar(select(ModuleProgress).filter_by(trainee_id=trainee.id, module_id=module.id))
+    if exists is None:
+        db.session.add(ModuleProgress(trainee_id=trainee.id, module_id=module.id))
+        db.session.flush()
+
+
+def mark_module_not_done(trainee, module):
+    db.session.execute(db.delete(ModuleProgress).filter_by(trainee_id=trainee.id, module_id=module.id))
+
+
+@dataclass
+class CourseProgress:
+    course: Course
+    done: int
+    total: int
+
+    @property
+    def percent(self):
+        return round(100 * self.done / self.total) if self.total else 0
+
+
+def courses_of_trainee(trainee):
+    """The courses the trainee is enrolled in, with reading progress; three queries whatever the size."""
+    courses = db.session.scalars(
+        select(Course).join(Cohort, Cohort.course_id == Course.id).join(Enrolment)
+        .where(Enrolment.trainee_id == trainee.id).distinct().order_by(Course.title)).all()
+    ids = [c.id for c in courses]
+    if not ids:
+        return []
+    totals = dict(db.session.execute(
+        select(Module.course_id, func.count()).where(Module.course_id.in_(ids))
+        .group_by(Module.course_id)).all())
+    done = dict(db.session.execute(
+        select(Module.course_id, func.count()).join(ModuleProgress, ModuleProgress.module_id == Module.id)
+        .where(Module.course_id.in_(ids), ModuleProgress.trainee_id == trainee.id)
+        .group_by(Module.course_id)).all())
+    return [CourseProgress(c, done.get(c.id, 0), totals.get(c.id, 0)) for c in courses]
+
+
+def done_module_ids(trainee, course):
+    return set(db.session.scalars(
+        select(ModuleProgress.module_id).join(Module, Module.id == ModuleProgress.module_id)
+        .where(ModuleProgress.trainee_id == trainee.id, Module.course_id == course.id)))
+
+
+def cohorts_of_mentor(mentor):
+    """(cohort, course title, trainee count) for each cohort the mentor works with."""
+    trainees = (select(Enrolment.cohort_id, func.count().label("n")).group_by(Enrolment.cohort_id)
+                .subquery())
+    return db.session.execute(
+        select(Cohort, Course.title, func.coalesce(trainees.c.n, 0))
+        .join(Course, Course.id == Cohort.course_id)
+        .join(CohortMentor, CohortMentor.cohort_id == Cohort.id)
+        .outerjoin(trainees, trainees.c.cohort_id == Cohort.id)
+        .where(CohortMentor.mentor_id == mentor.id).order_by(Cohort.name)).all()
+
+
+def all_courses_with_counts():
+    """(course, module count) for every course, for staff dashboards."""
+    modules = select(Module.course_id, func.count().label("n")).group_by(Module.course_id).subquery()
+    return db.session.execute(
+        select(Course, func.coalesce(modules.c.n, 0)).outerjoin(modules, modules.c.course_id == Course.id)
+        .order_by(Course.title)).all()

@@ -1,0 +1,86 @@
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import load_only
+
+from lms.curriculum.models import Assignment, Course, Module
+from lms.extensions import db
+from lms.learning.services import all_courses_with_counts, cohorts_of_mentor, courses_of_trainee, \
+    done_module_ids, mark_module_done, mark_module_not_done
+from lms.permissions import can_track_progress, can_view_course, require, signed_in
+
+bp = Blueprint("learning", __name__)
+
+
+def _course_or_404(slug):
+    course = db.session.scalar(select(Course).where(Course.slug == slug))
+    require(course is not None and can_view_course(current_user, course))
+    return course
+
+
+def _module_list(course):
+    """Titles and order of a course's modules, without their (large) bodies."""
+    return db.session.scalars(
+        select(Module).options(load_only(Module.id, Module.slug, Module.title, Module.position,
+                                         Module.estimated_minutes, Module.outcomes))
+        .where(Module.course_id == course.id).order_by(Module.position)).all()
+
+
+@bp.route("/")
+@signed_in
+def dashboard():
+    user = current_user
+    return render_template(
+        "learning/dashboard.html",
+        progress=courses_of_trainee(user) if user.is_trainee else [],
+        mentor_cohorts=cohorts_of_mentor(user) if user.is_mentor else [],
+        courses=all_courses_with_counts() if user.is_admin else [])
+
+
+@bp.route("/courses/<course_slug>")
+@signed_in
+def course_page(course_slug):
+    course = _course_or_404(course_slug)
+    modules = _module_list(course)
+    tracked = can_track_progress(current_user, course)
+    done = done_module_ids(current_user, course) if tracked else set()
+    return render_template("learning/course.html", course=course, modules=modules, tracked=tracked,
+                           done=done)
+
+
+@bp.route("/courses/<course_slug>/<module_slug>")
+@signed_in
+def module_page(course_slug, module_slug):
+    course = _course_or_404(course_slug)
+    modules = _module_list(course)
+    index = next((i for i, m in enumerate(modules) if m.slug == module_slug), None)
+    require(index is not None)
+    module = db.session.get(Module, modules[index].id)
+    assignments = db.session.scalars(
+        select(Assignment).where(Assignment.module_id == module.id, Assignment.retired.is_(False))
+        .order_by(Assignment.position)).all()
+    tracked = can_track_progress(current_user, course)
+    done = done_module_ids(current_user, course) if tracked else set()
+    return render_template(
+        "learning/module.html", course=course, module=module, assignments=assignments, tracked=tracked,
+        is_done=module.id in done, previous=modules[index - 1] if index > 0 else None,
+        next=modules[index + 1] if index + 1 < len(modules) else None)
+
+
+@bp.route("/courses/<course_slug>/<module_slug>/progress", methods=["POST"])
+@signed_in
+def module_progress(course_slug, module_slug):
+    course = _course_or_404(course_slug)
+    module = db.session.scalar(select(Module).where(Module.course_id == course.id,
+                                                    Module.slug == module_slug))
+    require(module is not None)
+    require(can_track_progress(current_user, course), 403)
+    if request.form.get("done") == "1":
+        mark_module_done(current_user, module)
+        flash(_("Module marked as done."), "info")
+    else:
+        mark_module_not_done(current_user, module)
+        flash(_("Module marked as not done."), "info")
+    db.session.commit()
+    return redirect(url_for("learning.module_page", course_slug=course.slug, module_slug=module.slug))

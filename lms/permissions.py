@@ -1,0 +1,68 @@
+"""Every access rule of the application, in one place.
+
+Views declare who may call them with one of the decorators below (the access test checks that every
+route is classified) and ask the can_* rules about particular objects; templates use the same rules
+to hide what a user may not do.
+"""
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user
+from sqlalchemy import exists, select
+
+from lms.extensions import db, login_manager
+from lms.learning.models import Cohort, Enrolment
+
+
+def public(view):
+    view.access = "public"
+    return view
+
+
+def signed_in(view):
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_authenticated:
+            return login_manager.unauthorized()
+        return view(*args, **kwargs)
+
+    wrapper.access = "signed-in"
+    return wrapper
+
+
+def role_required(*roles):
+    """Signed-in users holding at least one of roles; others get 403."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(*args, **kwargs):
+            if not current_user.is_authenticated:
+                return login_manager.unauthorized()
+            if not current_user.roles & set(roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        wrapper.access = "+".join(roles)
+        return wrapper
+
+    return decorator
+
+
+def require(allowed, status=404):
+    """Abort unless allowed. 404 by default, so that nothing about other people's things leaks."""
+    if not allowed:
+        abort(status)
+
+
+def is_enrolled(user, course):
+    return db.session.scalar(select(exists().where(
+        Enrolment.trainee_id == user.id, Enrolment.cohort_id == Cohort.id, Cohort.course_id == course.id)))
+
+
+def can_view_course(user, course):
+    return user.is_staff or (user.is_trainee and is_enrolled(user, course))
+
+
+def can_track_progress(user, course):
+    """Only trainees enrolled in the course have progress of their own."""
+    return user.is_trainee and is_enrolled(user, course)

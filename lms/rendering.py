@@ -1,0 +1,49 @@
+"""Markdown to safe HTML: one renderer and one allow-list for curriculum text and for users' text.
+
+HTML is produced once, when a course is synced or a text is saved, and stored; pages never render
+Markdown per request.
+"""
+import bleach
+import markdown
+from markdown.extensions.toc import slugify_unicode
+
+ALLOWED_TAGS = frozenset({
+    "p", "br", "hr", "h1", "h2", "h3", "h4", "h5", "h6", "strong", "em", "b", "i", "del", "sup", "sub",
+    "code", "pre", "blockquote", "ul", "ol", "li", "dl", "dt", "dd", "a", "abbr",
+    "table", "thead", "tbody", "tr", "th", "td", "div", "span",
+})
+ALLOWED_ATTRIBUTES = {
+    "a": ["href", "title"],
+    "abbr": ["title"],
+    "th": ["align"],
+    "td": ["align"],
+    "div": ["class"],
+    "p": ["class"],
+    "span": ["class"],
+    "code": ["class"],
+    "ol": ["start"],
+    **{f"h{n}": ["id"] for n in range(1, 7)},
+}
+ALLOWED_PROTOCOLS = frozenset({"http", "https", "mailto"})
+
+EXTENSIONS = ["tables", "fenced_code", "admonition", "sane_lists", "toc"]
+EXTENSION_CONFIGS = {"toc": {"slugify": slugify_unicode, "toc_depth": "2-3"}}
+
+# Bump when rendering changes, so that a sync re-renders content whose source did not change.
+RENDERER_VERSION = "1"
+
+
+def sanitize_html(html):
+    cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES, protocols=ALLOWED_PROTOCOLS,
+                             strip=True, strip_comments=True)
+    return cleaner.clean(html)
+
+
+def render_markdown(text, with_toc=False):
+    """Return sanitised HTML, or (html, toc_html) when with_toc is set."""
+    md = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
+    html = sanitize_html(md.convert(text or ""))
+    if not with_toc:
+        return html
+    toc = md.toc if md.toc_tokens else ""
+    return html, sanitize_html(toc)

@@ -1,0 +1,4 @@
+from config import Config
+from lms import create_app
+
+app = create_app(Config)
