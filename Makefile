@@ -14,7 +14,7 @@ $(VENV)/.installed: pyproject.toml
 	touch $@
 
 %.mo: %.po $(VENV)/.installed
-	$(BIN)/pybabel compile --quiet -i $< -o $@
+	$(BIN)/pybabel compile --statistics -i $< -o $@
 
 run: $(VENV)/.installed $(CATALOGS)
 	$(FLASK) db upgrade

@@ -21,7 +21,6 @@ class Config:
     LANGUAGES = ("ru", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
-    SESSION_COOKIE_SECURE = LMS_BASE_URL.startswith("https://")
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     MAX_CONTENT_LENGTH = 60 * 1024 * 1024
 
@@ -33,4 +32,3 @@ class TestConfig(Config):
     LMS_COURSES_DIR = str(BASE_DIR / "tests" / "fixtures" / "courses")
     LMS_BASE_URL = "http://localhost"
     RATELIMIT_STORAGE_URI = "memory://"
-    SESSION_COOKIE_SECURE = False

@@ -21,6 +21,7 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 def create_app(config):
     app = Flask(__name__)
     app.config.from_object(config)
+    app.config["SESSION_COOKIE_SECURE"] = app.config["LMS_BASE_URL"].startswith("https://")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
     _prepare_sqlite(app)

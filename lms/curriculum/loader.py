@@ -223,7 +223,10 @@ def _load_course(course_dir, root, problems):
         source.error((), "the course has no modules (files named 'NN-module-slug.md')")
 
     _check_ids(modules, problems)
-    certificate = _load_certificate(source, meta.get("certificate"), modules)
+    # Required ids can only be checked against a complete course; otherwise one broken module
+    # would also be reported as every requirement that points into it.
+    certificate = _load_certificate(source, meta.get("certificate"), modules,
+                                    check_ids=len(modules) == len(positions))
     if len(problems) > before:
         return None
     return CourseSource(slug=slug, title=title, language=language,
@@ -242,7 +245,7 @@ def _check_ids(modules, problems):
                 seen[key] = module.path
 
 
-def _load_certificate(source, certificate, modules):
+def _load_certificate(source, certificate, modules, check_ids):
     if certificate is None:
         return {}
     path = ("certificate",)
@@ -256,7 +259,7 @@ def _load_certificate(source, certificate, modules):
         source.error(path + ("required_assignments",), "'required_assignments' must be a list of ids")
         required = []
     for i, key in enumerate(required):
-        if key not in known:
+        if check_ids and key not in known:
             source.error(path + ("required_assignments", i),
                          f"required assignment '{key}' is not an active assignment of this course")
     hours = certificate.get("practice_hours", 0)

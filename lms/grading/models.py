@@ -12,3 +12,5 @@ class Submission(db.Model):
     trainee_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
     status = db.Column(db.String(20), nullable=False, default="draft")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    assignment = db.relationship("Assignment")

@@ -1,0 +1,193 @@
+"""Shared fixtures: a fresh database per test, real services for every piece of data.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
+"""
+import re
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import event, text
+
+from config import TestConfig
+from lms import create_app
+from lms.auth.services import create_user
+from lms.curriculum.models import Course
+from lms.curriculum.services import sync_curriculum
+from lms.extensions import db
+from lms.learning.services import assign_mentor, create_cohort, enrol_trainee
+
+FIXTURE_COURSES = Path(__file__).parent / "fixtures" / "courses"
+PASSWORD = "correct horse battery"
+_schema_ready = set()
+
+
+class RequestClient(FlaskClient):
+    """Runs each request in its own app context, as in production: a fresh `g` and database session.
+
+    Tests keep an app context open for direct database access; without this, requests would share its
+    `g` (and Flask-WTF's cached CSRF token) and its session. Afterwards the test's own session is
+    expired, so it sees what the request wrote.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            response = super().open(*args, **kwargs)
+        db.session.expire_all()
+        return response
+
+
+def make_config(**overrides):
+    return type("Config", (TestConfig,), {"ARGON2_PROFILE": "CHEAPEST", **overrides})
+
+
+def reset_database(app):
+    """Empty schema for SQLite in memory; on a shared server database, create once then truncate."""
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("sqlite"):
+        db.create_all()
+        return
+    if url not in _schema_ready:
+        db.drop_all()
+        db.create_all()
+        _schema_ready.add(url)
+        return
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app_factory():
+    """Build an app with config overrides; each gets its own fresh database."""
+    made = []
+
+    def factory(**overrides):
+        app = create_app(make_config(**overrides))
+        app.test_client_class = RequestClient
+        ctx = app.app_context()
+        ctx.push()
+        reset_database(app)
+        made.append(ctx)
+        return app
+
+    yield factory
+    for ctx in reversed(made):
+        db.session.remove()
+        ctx.pop()
+
+
+@pytest.fixture
+def app(app_factory):
+    return app_factory()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def course(app):
+    result = sync_curriculum(FIXTURE_COURSES)
+    assert result.ok, result.problems
+    db.session.commit()
+    return db.session.scalar(db.select(Course).filter_by(slug="fixture-course"))
+
+
+@pytest.fixture
+def make_user(app):
+    counter = iter(range(1, 100000))
+
+    def make(roles=("trainee",), email=None, name=None, password=PASSWORD, **kwargs):
+        n = next(counter)
+        user = create_user(email or f"user{n}@example.org", name or f"Пользователь {n}", list(roles),
+                           password=password, **kwargs)
+        db.session.commit()
+        return user
+
+    return make
+
+
+@pytest.fixture
+def make_cohort(app):
+    def make(course, trainees=(), mentors=(), name="Группа 1"):
+        cohort = create_cohort(course, name)
+        for mentor in mentors:
+            assign_mentor(cohort, mentor)
+        for trainee in trainees:
+            enrol_trainee(cohort, trainee)
+        db.session.commit()
+        return cohort
+
+    return make
+
+
+@pytest.fixture
+def people(course, make_user, make_cohort):
+    """A cohort with a mentor and a trainee, plus an outsider trainee, another mentor and an admin."""
+    trainee = make_user(["trainee"], email="trainee@example.org", name="Анна Соседова")
+    other = make_user(["trainee"], email="other@example.org", name="Олег Чужой")
+    mentor = make_user(["mentor"], email="mentor@example.org", name="Марина Наставник")
+    other_mentor = make_user(["mentor"], email="mentor2@example.org", name="Пётр Другой")
+    admin = make_user(["admin"], email="admin@example.org", name="Ирина Админ")
+    cohort = make_cohort(course, trainees=[trainee], mentors=[mentor])
+    return type("People", (), dict(trainee=trainee, other=other, mentor=mentor, other_mentor=other_mentor,
+                                   admin=admin, cohort=cohort, course=course))
+
+
+def csrf_token(client, path="/login"):
+    html = client.get(path).get_data(as_text=True)
+    match = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', html) or \
+        re.search(r'value="([^"]+)"[^>]*name="csrf_token"', html)
+    assert match, f"no CSRF token on {path}"
+    return match.group(1)
+
+
+def login(client, user_or_email, password=PASSWORD, next_url=None):
+    email = getattr(user_or_email, "email", user_or_email)
+    data = {"email": email, "password": password, "csrf_token": csrf_token(client)}
+    if next_url is not None:
+        data["next"] = next_url
+    return client.post("/login", data=data)
+
+
+def post(client, path, data=None, token_from=None):
+    """POST a form with the CSRF token of the page the user would submit it from."""
+    data = dict(data or {})
+    data["csrf_token"] = csrf_token(client, token_from or path)
+    return client.post(path, data=data)
+
+
+@contextmanager
+def count_queries():
+    """Count SQL statements sent to the database inside the block: `with count_queries() as q: ...; q.count`."""
+    class Counter:
+        count = 0
+        statements = []
+
+    counter = Counter()
+
+    def before(conn, cursor, statement, parameters, context, executemany):
+        counter.count += 1
+        counter.statements.append(statement)
+
+    engine = db.engine
+    event.listen(engine, "before_cursor_execute", before)
+    try:
+        yield counter
+    finally:
+        event.remove(engine, "before_cursor_execute", before)
+
+
+def page_text(response):
+    """The visible text of an HTML response, whitespace collapsed, for assertions on what users read."""
+    html = response.get_data(as_text=True)
+    html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
