@@ -8,6 +8,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select, text
+from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
 from lms.labels import label_filters
@@ -80,7 +81,8 @@ def _load_user(user_id):
     user_pk, _sep, version = user_id.partition(":")
     if not user_pk.isdigit() or not version.isdigit():
         return None
-    user = db.session.scalar(select(User).where(User.id == int(user_pk)))
+    user = db.session.scalars(select(User).options(joinedload(User.role_rows))
+                              .where(User.id == int(user_pk))).unique().one_or_none()
     if user is None or not user.active or user.session_version != int(version):
         return None
     return user

@@ -6,7 +6,7 @@ to hide what a user may not do.
 """
 from functools import wraps
 
-from flask import abort
+from flask import abort, g
 from flask_login import current_user
 from sqlalchemy import exists, select
 
@@ -55,6 +55,15 @@ def require(allowed, status=404):
 
 
 def is_enrolled(user, course):
+    """Whether user is a trainee of a cohort of course; asked once per request and course."""
+    cache = g.setdefault("enrolled", {})
+    key = (user.id, course.id)
+    if key not in cache:
+        cache[key] = _is_enrolled(user, course)
+    return cache[key]
+
+
+def _is_enrolled(user, course):
     return db.session.scalar(select(exists().where(
         Enrolment.trainee_id == user.id, Enrolment.cohort_id == Cohort.id, Cohort.course_id == course.id)))
 

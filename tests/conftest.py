@@ -64,6 +64,8 @@ def app_factory():
     made = []
 
     def factory(**overrides):
+        if made:
+            db.session.remove()  # end the previous app's transaction: it would block TRUNCATE
         app = create_app(make_config(**overrides))
         app.test_client_class = RequestClient
         ctx = app.app_context()

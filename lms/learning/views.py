@@ -53,10 +53,10 @@ def course_page(course_slug):
 @signed_in
 def module_page(course_slug, module_slug):
     course = _course_or_404(course_slug)
+    module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.slug == module_slug))
+    require(module is not None)
     modules = _module_list(course)
-    index = next((i for i, m in enumerate(modules) if m.slug == module_slug), None)
-    require(index is not None)
-    module = db.session.get(Module, modules[index].id)
+    index = modules.index(module)
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.module_id == module.id, Assignment.retired.is_(False))
         .order_by(Assignment.position)).all()

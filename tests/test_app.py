@@ -1,0 +1,70 @@
+"""Application-wide behaviour: health check, security headers, error pages, secret key."""
+import stat
+
+from flask import abort
+
+from lms import create_app, load_or_create_secret_key
+from tests.conftest import login, make_config, page_text
+
+
+def test_health_answers_ok_when_the_database_answers(client):
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert response.get_data(as_text=True) == "ok"
+
+
+def test_health_answers_503_when_the_database_does_not():
+    broken = create_app(make_config(SQLALCHEMY_DATABASE_URI="postgresql+psycopg://nobody@127.0.0.1:9/none"))
+    response = broken.test_client().get("/health")
+    assert response.status_code == 503
+    assert response.get_data(as_text=True) == "unavailable"
+
+
+def test_security_headers_on_every_response(client, people):
+    login(client, people.trainee)
+    for url in ("/", "/login", "/health", "/courses/nope", "/static/style.css"):
+        headers = client.get(url).headers
+        csp = headers["Content-Security-Policy"]
+        assert "script-src 'self'" in csp and "object-src 'none'" in csp and "base-uri 'none'" in csp
+        assert "unsafe-inline" not in csp
+        assert headers["X-Content-Type-Options"] == "nosniff"
+        assert headers["Referrer-Policy"] == "same-origin"
+
+
+def test_pages_have_no_inline_script_or_style(client, people):
+    login(client, people.trainee)
+    for url in ("/", "/courses/fixture-course", "/courses/fixture-course/intro"):
+        html = client.get(url).get_data(as_text=True)
+        assert "<script" not in html and "style=" not in html and " on" + "click=" not in html
+
+
+def test_error_pages_show_no_traceback(app):
+    @app.route("/boom")
+    def boom():
+        raise RuntimeError("secret internals")
+
+    @app.route("/forbidden")
+    def forbidden():
+        abort(403)
+
+    app.testing = False
+    client = app.test_client()
+    response = client.get("/boom")
+    assert response.status_code == 500
+    text = page_text(response)
+    assert "Что-то пошло не так" in text and "secret internals" not in text and "Traceback" not in text
+    assert "У вас нет доступа к этой странице." in page_text(client.get("/forbidden"))
+
+
+def test_secret_key_is_generated_once_with_mode_600(tmp_path):
+    key = load_or_create_secret_key(tmp_path)
+    path = tmp_path / "secret_key"
+    assert len(key) == 64
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert load_or_create_secret_key(tmp_path) == key
+
+
+def test_base_layout_shows_name_and_role(client, people):
+    login(client, people.mentor)
+    text = page_text(client.get("/"))
+    assert "Марина Наставник (наставник)" in text and "Выйти" in text
