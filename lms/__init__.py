@@ -11,8 +11,8 @@ from sqlalchemy import select, text
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
-from lms.labels import label_filters
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
+from lms.labels import label_filters
 from lms.permissions import public
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -54,7 +54,8 @@ def test_fixture_course_loads_cleanly(courses):
      f"{INTRO}:21: 'id' is required: latin lowercase letters, digits and hyphens, at most 80"),
     ("        points: 5\n      - criterion: \"Конкретность\"", "        points: 0\n      - criterion: \"Конкретность\"",
      f"{INTRO}:16: 'points' is required and must be a whole number of at least 1"),
-    ("    pass_score: 6", "    pass_score: 11", f"{INTRO}:20: 'pass_score' 11 is more than the rubric's total of 10 points"),
+    ("    pass_score: 6", "    pass_score: 11",
+     f"{INTRO}:20: 'pass_score' 11 is more than the rubric's total of 10 points"),
     ('answer: "Связи и доверие"', 'answer: "Доверие"', f"{INTRO}:37: answer 'Доверие' is not one of the options"),
     ('options: ["Деньги", "Связи и доверие"]', 'options: ["Связи и доверие", "Связи и доверие"]',
      f"{INTRO}:36: two options of this question are the same"),
@@ -72,7 +73,8 @@ def test_fixture_course_loads_cleanly(courses):
     ("estimated_minutes: 30", "estimated_minutes: 30\ntitel: typo",
      f"{INTRO}:7: unknown field 'titel' (allowed: assignments, estimated_minutes, outcomes, practice, title)"),
     ("outcomes:\n", "outcomes: [unclosed\n", f"{INTRO}:6: YAML error: expected ',' or ']', but got ':'"),
-    ("    rubric:", "    questions: []\n    rubric:", f"{INTRO}:13: 'questions' belongs to quizzes, not to 'text' assignments"),
+    ("    rubric:", "    questions: []\n    rubric:",
+     f"{INTRO}:13: 'questions' belongs to quizzes, not to 'text' assignments"),
 ])
 def test_module_validation_rules(courses, old, new, expected):
     edit(courses, "01-intro.md", old, new)

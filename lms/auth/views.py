@@ -6,8 +6,7 @@ from flask_login import current_user, login_user, logout_user
 
 from lms.auth.forms import LoginForm, SetPasswordForm
 from lms.auth.models import normalize_email
-from lms.auth.services import authenticate, end_sessions, set_password, set_user_locale, \
-    user_for_set_password_token
+from lms.auth.services import authenticate, end_sessions, set_password, set_user_locale, user_for_set_password_token
 from lms.extensions import db, limiter
 from lms.permissions import public
 

@@ -6,8 +6,14 @@ from sqlalchemy.orm import load_only
 
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
-from lms.learning.services import all_courses_with_counts, cohorts_of_mentor, courses_of_trainee, \
-    done_module_ids, mark_module_done, mark_module_not_done
+from lms.learning.services import (
+    all_courses_with_counts,
+    cohorts_of_mentor,
+    courses_of_trainee,
+    done_module_ids,
+    mark_module_done,
+    mark_module_not_done,
+)
 from lms.permissions import can_track_progress, can_view_course, require, signed_in
 
 bp = Blueprint("learning", __name__)
