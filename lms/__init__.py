@@ -3,7 +3,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, current_app, render_template, request, session
+from flask import Flask, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -50,7 +50,6 @@ def create_app(config):
     app.add_url_rule("/health", "health", health)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
-    app.register_error_handler(Exception, _unexpected_error)
     app.jinja_env.globals.update(label_filters(), get_locale=get_locale)
     return app
 
@@ -130,11 +129,3 @@ def _error_title(code):
         503: _("The service is unavailable. Try again later."),
     }
     return titles.get(code, _("Something went wrong. We have been told; try again later."))
-
-
-def _unexpected_error(error):
-    db.session.rollback()
-    if current_app.testing:
-        raise error
-    current_app.logger.exception("Unhandled error")
-    return render_template("errors/error.html", code=500, title=_error_title(500)), 500

@@ -80,26 +80,21 @@ def demo_password(email):
 
 
 @lms_cli.command("demo")
-@click.option("--if-no-users", is_flag=True, help="Do nothing when the database already has users.")
+@click.option("--if-no-users", is_flag=True, help="Create nothing when the database already has users.")
 def demo_command(if_no_users):
     """Create the demo cohort, mentor, trainees and sample work (idempotent)."""
     if if_no_users and db.session.scalar(select(func.count()).select_from(User)):
-        click.echo("The database already has users; demo accounts were not created.")
+        click.echo("The database already has users; nothing was created.")
+        _print_demo_accounts()
         return
     course = db.session.scalar(select(Course).order_by((Course.slug == "community-manager").desc(),
                                                        Course.title))
     if course is None:
         raise click.ClickException("No course is synced yet: run `flask lms sync-courses` first.")
     users = {}
-    lines = []
     for role, email, name in DEMO_ACCOUNTS:
-        password = demo_password(email)
-        user = find_user_by_email(email)
-        if user is None:
-            user = create_user(email, name, [role], password=password)
+        user = find_user_by_email(email) or create_user(email, name, [role], password=demo_password(email))
         users.setdefault(role, []).append(user)
-        shown = password if check_password(user, password) else "(password changed by its owner)"
-        lines.append(f"{role} {email} {shown}")
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT,
                                                     Cohort.course_id == course.id))
     if cohort is None:
@@ -112,6 +107,19 @@ def demo_command(if_no_users):
     if first_module is not None:
         mark_module_done(users["trainee"][0], first_module)
     db.session.commit()
-    click.echo(f"Demo cohort '{DEMO_COHORT}' on course '{course.title}'. Accounts (role e-mail password):")
-    for line in lines:
-        click.echo(line)
+    click.echo(f"Demo cohort '{DEMO_COHORT}' on course '{course.title}'.")
+    _print_demo_accounts()
+
+
+def _print_demo_accounts():
+    """One line per existing demo account: `<role> <email> <password>`."""
+    lines = []
+    for role, email, _name in DEMO_ACCOUNTS:
+        user = find_user_by_email(email)
+        if user is not None:
+            password = demo_password(email)
+            shown = password if check_password(user, password) else "(password changed by its owner)"
+            lines.append(f"{role} {email} {shown}")
+    if lines:
+        click.echo("Demo accounts (role e-mail password):")
+        click.echo("\n".join(lines))

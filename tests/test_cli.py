@@ -64,7 +64,17 @@ def test_demo_if_no_users_leaves_a_real_installation_alone(runner, course, make_
     make_user(["admin"])
     result = runner.invoke(args=["lms", "demo", "--if-no-users"])
     assert result.exit_code == 0 and "already has users" in result.output
+    assert "Demo accounts" not in result.output
     assert count(User) == 1
+
+
+def test_demo_if_no_users_reprints_existing_demo_accounts(runner, course):
+    first = runner.invoke(args=["lms", "demo", "--if-no-users"])
+    again = runner.invoke(args=["lms", "demo", "--if-no-users"])
+    assert "nothing was created" in again.output
+    accounts = re.findall(r"^(?:trainee|mentor|admin) \S+@\S+ \S+$", first.output, re.M)
+    assert len(accounts) == 5
+    assert re.findall(r"^(?:trainee|mentor|admin) \S+@\S+ \S+$", again.output, re.M) == accounts
 
 
 def test_demo_needs_a_synced_course(runner):
