@@ -34,4 +34,4 @@ lint: $(VENV)/.installed
 # After changing user-visible text: extract, merge into both catalogs, then translate the new entries.
 translations: $(VENV)/.installed
 	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o lms/translations/messages.pot lms
-	$(BIN)/pybabel update --no-location --ignore-obsolete -i lms/translations/messages.pot -d lms/translations
+	$(BIN)/pybabel update --ignore-obsolete --no-fuzzy-matching -w 0 -i lms/translations/messages.pot -d lms/translations

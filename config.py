@@ -18,6 +18,7 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;30 per hour"
     SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
     BABEL_DEFAULT_LOCALE = "ru"
+    BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ("ru", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -40,11 +40,12 @@ def create_app(config):
     from lms import audit  # noqa: F401  (registers the model)
     from lms.auth.views import bp as auth_bp
     from lms.cli import lms_cli
-    from lms.grading import models as grading_models  # noqa: F401
+    from lms.grading.views import bp as grading_bp
     from lms.learning.views import bp as learning_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learning_bp)
+    app.register_blueprint(grading_bp)
     app.cli.add_command(lms_cli)
 
     app.add_url_rule("/health", "health", health)

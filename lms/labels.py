@@ -13,6 +13,15 @@ KIND_LABELS = {
     "quiz": _l("quiz"),
 }
 
+STATUS_LABELS = {
+    None: _l("not started"),
+    "draft": _l("draft saved"),
+    "submitted": _l("submitted, waiting for a mentor"),
+    "returned": _l("returned for revision"),
+    "passed": _l("passed"),
+    "failed": _l("not passed"),
+}
+
 ACTIVITY_TYPE_LABELS = {
     "event_organisation": _l("Event organisation"),
     "event_facilitation": _l("Event facilitation"),
@@ -40,6 +49,7 @@ def label_filters():
     return {
         "role_label": lambda code: ROLE_LABELS.get(code, code),
         "kind_label": lambda code: KIND_LABELS.get(code, code),
+        "status_label": lambda code: STATUS_LABELS.get(code, code),
         "activity_label": lambda code: ACTIVITY_TYPE_LABELS.get(code, code),
         "audience_label": lambda code: AUDIENCE_LABELS.get(code, code),
     }

@@ -11,7 +11,7 @@ from flask_login import current_user
 from sqlalchemy import exists, select
 
 from lms.extensions import db, login_manager
-from lms.learning.models import Cohort, Enrolment
+from lms.learning.models import Cohort, CohortMentor, Enrolment
 
 
 def public(view):
@@ -75,3 +75,19 @@ def can_view_course(user, course):
 def can_track_progress(user, course):
     """Only trainees enrolled in the course have progress of their own."""
     return user.is_trainee and is_enrolled(user, course)
+
+
+def mentors_trainee(mentor, trainee_id, course_id):
+    """Whether mentor works with a cohort of course_id that trainee_id belongs to."""
+    return db.session.scalar(select(exists().where(
+        CohortMentor.mentor_id == mentor.id, CohortMentor.cohort_id == Cohort.id, Cohort.course_id == course_id,
+        Enrolment.cohort_id == Cohort.id, Enrolment.trainee_id == trainee_id)))
+
+
+def can_grade_submission(user, submission):
+    return user.is_mentor and mentors_trainee(user, submission.trainee_id, submission.assignment.course_id)
+
+
+def can_view_submission(user, submission):
+    """The trainee who wrote it, their mentors and administrators."""
+    return user.id == submission.trainee_id or user.is_admin or can_grade_submission(user, submission)

@@ -5,9 +5,16 @@ add it, with a sample URL, so the matrix below checks it automatically.
 """
 import pytest
 
+from lms.curriculum.models import Assignment
+from lms.extensions import db
+from lms.grading.services import save_text_answer, submit_files
+from lms.uploads import check_upload
 from tests.conftest import csrf_token, login
+from tests.test_grading import PDF
 
-# endpoint: (class, method, sample URL)
+ASSIGNMENT = "/courses/fixture-course/intro/assignments/intro-essay"
+
+# endpoint: (class, method, sample URL, form data); {submission} and {file} come from the samples fixture.
 ROUTES = {
     "static": ("public", "GET", "/static/style.css"),
     "health": ("public", "GET", "/health"),
@@ -19,17 +26,43 @@ ROUTES = {
     "learning.course_page": ("trainee-own", "GET", "/courses/fixture-course"),
     "learning.module_page": ("trainee-own", "GET", "/courses/fixture-course/intro"),
     "learning.module_progress": ("trainee-own-write", "POST", "/courses/fixture-course/intro/progress"),
+    "grading.assignment_page": ("trainee-own", "GET", ASSIGNMENT),
+    "grading.download_file": ("submission-viewer", "GET", "/files/{file}"),
+    "grading.queue": ("mentor", "GET", "/mentor/queue"),
+    "grading.grade_page": ("mentor-own", "GET", "/mentor/submissions/{submission}"),
 }
+# Further methods of routes above, checked the same way.
+EXTRA_REQUESTS = [
+    ("trainee-own-write", "POST", "/courses/fixture-course/intro/assignments/intro-quiz",
+     {"q-q1": "Никто", "q-q2": "Деньги"}),
+    ("mentor-own", "POST", "/mentor/submissions/{submission}", {"decision": "return", "feedback": "Доработайте",
+                                                                 "version": "1", "score-0": "", "score-1": ""}),
+]
 
-# What each visitor gets, per class. "login" means a redirect to the sign-in page.
+# What each visitor gets, per class. "login" means a redirect to the sign-in page. "trainee" is in the
+# cohort that "mentor" mentors; "other" is a trainee outside it and "other_mentor" a mentor of nobody here.
 EXPECTED = {
-    "signed-in": {"anonymous": "login", "trainee": 200, "other": 200, "mentor": 200, "admin": 200},
-    "trainee-own": {"anonymous": "login", "trainee": 200, "other": 404, "mentor": 200, "admin": 200},
-    "trainee-own-write": {"anonymous": "login", "trainee": 302, "other": 404, "mentor": 403, "admin": 403},
-    "mentor": {"anonymous": "login", "trainee": 403, "other": 403, "mentor": 200, "admin": 403},
-    "admin": {"anonymous": "login", "trainee": 403, "other": 403, "mentor": 403, "admin": 200},
+    "signed-in": dict(anonymous="login", trainee=200, other=200, mentor=200, other_mentor=200, admin=200),
+    "trainee-own": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=200, admin=200),
+    "trainee-own-write": dict(anonymous="login", trainee=302, other=404, mentor=403, other_mentor=403, admin=403),
+    "submission-viewer": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=404, admin=200),
+    "mentor": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=200, admin=403),
+    "mentor-own": dict(anonymous="login", trainee=403, other=403, mentor=(200, 302), other_mentor=404, admin=403),
+    "admin": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=403, admin=200),
 }
-VISITORS = ("anonymous", "trainee", "other", "mentor", "admin")
+VISITORS = ("anonymous", "trainee", "other", "mentor", "other_mentor", "admin")
+
+
+@pytest.fixture
+def samples(people):
+    """A submitted file and a submitted text answer of the trainee, for URLs that need ids."""
+    def assignment(key):
+        return db.session.scalar(db.select(Assignment).filter_by(key=key))
+
+    upload = submit_files(people.trainee, assignment("events-plan"), [check_upload("plan.pdf", PDF)])
+    text = save_text_answer(people.trainee, assignment("intro-essay"), "Ответ", submit=True)
+    db.session.commit()
+    return {"file": upload.files[0].id, "submission": text.id}
 
 
 def test_every_route_is_classified(app):
@@ -57,22 +90,22 @@ def test_public_routes_answer_anonymous_visitors(client, people):
 
 
 @pytest.mark.parametrize("visitor", VISITORS)
-def test_access_matrix(app, people, visitor):
-    client = app.test_client()
-    if visitor != "anonymous":
-        login(client, getattr(people, visitor))
+def test_access_matrix(app, people, samples, visitor):
+    requests = [(kind, method, url, None) for kind, method, url in ROUTES.values() if kind != "public"]
     failures = []
-    for endpoint, (kind, method, url) in ROUTES.items():
-        if kind == "public":
-            continue
+    for kind, method, url, data in requests + EXTRA_REQUESTS:
+        client = app.test_client()  # a fresh visitor each time: no request sees another's effects
+        if visitor != "anonymous":
+            login(client, getattr(people, visitor))
+        url = url.format(**samples)
         expected = EXPECTED[kind][visitor]
-        data = {"csrf_token": csrf_token(client, "/" if visitor != "anonymous" else "/login")} \
-            if method == "POST" else None
+        if method == "POST":
+            data = {**(data or {}), "csrf_token": csrf_token(client, "/" if visitor != "anonymous" else "/login")}
         response = client.open(url, method=method, data=data)
         if expected == "login":
             ok = response.status_code == 302 and response.headers["Location"].startswith("/login")
         else:
-            ok = response.status_code == expected
+            ok = response.status_code in (expected if isinstance(expected, tuple) else (expected,))
         if not ok:
-            failures.append(f"{endpoint} {method} {url}: expected {expected}, got {response.status_code}")
+            failures.append(f"{method} {url}: expected {expected}, got {response.status_code}")
     assert failures == []

@@ -1,16 +1,70 @@
 from lms.clock import utcnow
 from lms.extensions import db
 
+# draft: saved by the trainee, not yet sent · submitted: waits for a mentor · returned: sent back for
+# revision (the trainee answers with a new attempt) · passed / failed: graded.
+STATUSES = ("draft", "submitted", "returned", "passed", "failed")
+GRADED = ("returned", "passed", "failed")
+
 
 class Submission(db.Model):
-    """A trainee's attempt at an assignment. The grading workflow builds on this row."""
+    """One attempt of a trainee at an assignment; every attempt and its feedback stays in the history."""
 
     __tablename__ = "submissions"
+    __table_args__ = (
+        db.UniqueConstraint("assignment_id", "trainee_id", "attempt"),
+        db.Index("ix_submissions_status_submitted_at", "status", "submitted_at", "id"),
+    )
 
     id = db.Column(db.Integer, primary_key=True)
     assignment_id = db.Column(db.Integer, db.ForeignKey("assignments.id"), nullable=False, index=True)
     trainee_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    attempt = db.Column(db.Integer, nullable=False, default=1)
     status = db.Column(db.String(20), nullable=False, default="draft")
+    answer_markdown = db.Column(db.Text, nullable=False, default="")
+    answer_html = db.Column(db.Text, nullable=False, default="")
+    # Quiz attempts: {"question id": ["chosen option", ...]} and per-question correctness.
+    quiz_answers = db.Column(db.JSON)
+    quiz_results = db.Column(db.JSON)
+    rubric_scores = db.Column(db.JSON)
+    score = db.Column(db.Integer)
+    feedback_markdown = db.Column(db.Text, nullable=False, default="")
+    feedback_html = db.Column(db.Text, nullable=False, default="")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    submitted_at = db.Column(db.DateTime)
+    graded_at = db.Column(db.DateTime)
+    graded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # When the trainee opened the graded attempt; unseen grades are listed on their dashboard.
+    feedback_seen_at = db.Column(db.DateTime)
+    # Optimistic locking: two mentors saving the same attempt cannot overwrite each other silently.
+    version = db.Column(db.Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
 
     assignment = db.relationship("Assignment")
+    trainee = db.relationship("User", foreign_keys=[trainee_id])
+    graded_by = db.relationship("User", foreign_keys=[graded_by_id])
+    files = db.relationship("SubmissionFile", back_populates="submission", order_by="SubmissionFile.id",
+                            cascade="all, delete-orphan")
+
+    @property
+    def is_graded(self):
+        return self.status in GRADED
+
+
+class SubmissionFile(db.Model):
+    """An uploaded file, kept in the database so that any app host can serve it."""
+
+    __tablename__ = "submission_files"
+
+    id = db.Column(db.Integer, primary_key=True)
+    submission_id = db.Column(db.Integer, db.ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False,
+                              index=True)
+    filename = db.Column(db.String(255), nullable=False)
+    content_type = db.Column(db.String(120), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    data = db.deferred(db.Column(db.LargeBinary, nullable=False))
+    uploaded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    submission = db.relationship("Submission", back_populates="files")

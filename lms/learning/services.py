@@ -31,6 +31,11 @@ def enrol_trainee(cohort, trainee, actor=None):
         raise LearningError(f"{trainee.email} is not a trainee")
     enrolment = db.session.scalar(select(Enrolment).filter_by(cohort_id=cohort.id, trainee_id=trainee.id))
     if enrolment is None:
+        other = db.session.scalar(select(Cohort.name).join(Enrolment).where(
+            Enrolment.trainee_id == trainee.id, Cohort.course_id == cohort.course_id))
+        if other is not None:
+            # One cohort per course: mentors, progress and reports all follow from it.
+            raise LearningError(f"{trainee.email} is already in cohort '{other}' of this course")
         enrolment = Enrolment(cohort=cohort, trainee=trainee)
         db.session.add(enrolment)
         db.session.flush()

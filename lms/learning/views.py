@@ -6,6 +6,7 @@ from sqlalchemy.orm import load_only
 
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
+from lms.grading.services import assignment_statuses, unseen_feedback
 from lms.learning.services import (
     all_courses_with_counts,
     cohorts_of_mentor,
@@ -40,6 +41,7 @@ def dashboard():
     return render_template(
         "learning/dashboard.html",
         progress=courses_of_trainee(user) if user.is_trainee else [],
+        feedback=unseen_feedback(user) if user.is_trainee else [],
         mentor_cohorts=cohorts_of_mentor(user) if user.is_mentor else [],
         courses=all_courses_with_counts() if user.is_admin else [])
 
@@ -68,8 +70,10 @@ def module_page(course_slug, module_slug):
         .order_by(Assignment.position)).all()
     tracked = can_track_progress(current_user, course)
     done = done_module_ids(current_user, course) if tracked else set()
+    statuses = assignment_statuses(current_user, assignments) if tracked else {}
     return render_template(
         "learning/module.html", course=course, module=module, assignments=assignments, tracked=tracked,
+        statuses=statuses,
         is_done=module.id in done, previous=modules[index - 1] if index > 0 else None,
         next=modules[index + 1] if index + 1 < len(modules) else None)
 

@@ -1,0 +1,215 @@
+"""Submitting assignments and grading them. Services add and flush; the caller commits."""
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
+
+from lms.audit import record_event
+from lms.clock import utcnow
+from lms.curriculum.models import Assignment, Course, Module
+from lms.extensions import db
+from lms.grading.models import GRADED, Submission, SubmissionFile
+from lms.rendering import render_markdown
+from lms.uploads import MAX_FILES
+
+MAX_ANSWER_LENGTH = 50_000
+DECISIONS = {"pass": "passed", "fail": "failed", "return": "returned"}
+
+
+class GradingError(ValueError):
+    """A request that cannot be carried out; str() is the message for the user."""
+
+
+class GradingConflict(GradingError):
+    """Someone else graded the attempt since the page was opened."""
+
+
+def attempts_of(trainee, assignment):
+    return db.session.scalars(select(Submission).where(
+        Submission.trainee_id == trainee.id, Submission.assignment_id == assignment.id)
+        .order_by(Submission.attempt)).all()
+
+
+def _attempt_to_write(trainee, assignment):
+    """The draft to continue, or a new attempt when there is none yet or the last was returned."""
+    attempts = attempts_of(trainee, assignment)
+    latest = attempts[-1] if attempts else None
+    if latest is not None and latest.status == "draft":
+        return latest
+    if latest is not None and latest.status != "returned":
+        raise GradingError(_l("This assignment is already submitted; it can no longer be changed."))
+    submission = Submission(assignment=assignment, trainee_id=trainee.id,
+                            attempt=latest.attempt + 1 if latest else 1, status="draft")
+    db.session.add(submission)
+    return submission
+
+
+def save_text_answer(trainee, assignment, text, submit):
+    """Save a written answer as a draft, or submit it for grading."""
+    if assignment.kind != "text" or assignment.retired:
+        raise GradingError(_l("This assignment does not take a written answer."))
+    text = (text or "").strip()
+    if not text:
+        raise GradingError(_l("Write your answer first."))
+    if len(text) > MAX_ANSWER_LENGTH:
+        raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+    submission = _attempt_to_write(trainee, assignment)
+    submission.answer_markdown = text
+    submission.answer_html = render_markdown(text)
+    if submit:
+        submission.status = "submitted"
+        submission.submitted_at = utcnow()
+    db.session.flush()
+    return submission
+
+
+def submit_files(trainee, assignment, files, note=""):
+    """Submit checked files (lms.uploads.check_upload) as a new attempt."""
+    if assignment.kind != "file" or assignment.retired:
+        raise GradingError(_l("This assignment does not take files."))
+    if not files:
+        raise GradingError(_l("Choose at least one file."))
+    if len(files) > MAX_FILES:
+        raise GradingError(_l("At most %(n)d files.", n=MAX_FILES))
+    if len((note or "").strip()) > MAX_ANSWER_LENGTH:
+        raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+    submission = _attempt_to_write(trainee, assignment)
+    submission.answer_markdown = (note or "").strip()
+    submission.answer_html = render_markdown(submission.answer_markdown)
+    for checked in files:
+        submission.files.append(SubmissionFile(filename=checked.filename, content_type=checked.content_type,
+                                               size=checked.size, sha256=checked.sha256, data=checked.data))
+    submission.status = "submitted"
+    submission.submitted_at = utcnow()
+    db.session.flush()
+    return submission
+
+
+def submit_quiz(trainee, assignment, answers):
+    """Grade a quiz attempt at once. answers: {question id: [chosen options]}."""
+    if assignment.kind != "quiz" or assignment.retired:
+        raise GradingError(_l("This assignment is not a quiz."))
+    spec = assignment.spec
+    used = len(attempts_of(trainee, assignment))
+    if used >= spec["attempts"]:
+        raise GradingError(_l("You have used all your attempts at this quiz."))
+    chosen, results, score = {}, {}, 0
+    for question in spec["questions"]:
+        picked = [a for a in answers.get(question["id"], []) if a in question["options"]]
+        if not picked:
+            raise GradingError(_l("Answer every question before submitting."))
+        chosen[question["id"]] = picked
+        results[question["id"]] = sorted(picked) == sorted(question["answers"])
+        score += results[question["id"]]
+    now = utcnow()
+    submission = Submission(assignment=assignment, trainee_id=trainee.id, attempt=used + 1,
+                            status="passed" if score >= spec["pass_score"] else "failed",
+                            quiz_answers=chosen, quiz_results=results, score=score, submitted_at=now,
+                            graded_at=now, feedback_seen_at=now)
+    db.session.add(submission)
+    db.session.flush()
+    return submission
+
+
+def counted_attempt(assignment, attempts):
+    """The attempt that stands for the assignment: best or last quiz attempt, else the latest sent one."""
+    sent = [a for a in attempts if a.status != "draft"]
+    if not sent:
+        return None
+    if assignment.kind == "quiz" and assignment.spec.get("counts", "best") == "best":
+        return max(sent, key=lambda a: (a.score or 0, a.attempt))
+    return sent[-1]
+
+
+def assignment_statuses(trainee, assignments):
+    """{assignment id: counted attempt or None} for a page of assignments, in one query."""
+    rows = db.session.scalars(select(Submission).where(
+        Submission.trainee_id == trainee.id, Submission.assignment_id.in_([a.id for a in assignments]))
+        .order_by(Submission.attempt)).all()
+    result = {}
+    for assignment in assignments:
+        attempts = [r for r in rows if r.assignment_id == assignment.id]
+        result[assignment.id] = counted_attempt(assignment, attempts) or (attempts[-1] if attempts else None)
+    return result
+
+
+def grade_submission(submission, mentor, scores, feedback, decision, expected_version, reason=""):
+    """Score a submitted attempt against its rubric and pass, fail or return it.
+
+    scores: one whole number per rubric criterion (None where not given). Changing an earlier grade needs
+    a reason, which goes to the audit log with the old and the new value.
+    """
+    assignment = submission.assignment
+    if assignment.kind == "quiz":
+        raise GradingError(_l("Quizzes are graded automatically."))
+    if submission.status == "draft":
+        raise GradingError(_l("This answer has not been submitted yet."))
+    if submission.version != expected_version:
+        raise GradingConflict(_l("Someone else graded this attempt while you were looking at it."))
+    reason = (reason or "").strip()
+    regrade = submission.status in GRADED
+    if regrade and not reason:
+        raise GradingError(_l("This attempt is already graded. To change the grade, give a reason."))
+    if decision not in DECISIONS:
+        raise GradingError(_l("Choose pass, fail or return for revision."))
+    rubric = assignment.spec["rubric"]
+    if len(scores) != len(rubric):
+        raise GradingError(_l("Score every criterion of the rubric."))
+    for value, criterion in zip(scores, rubric, strict=True):
+        if value is None:
+            if decision != "return":
+                raise GradingError(_l("Score every criterion of the rubric."))
+        elif not 0 <= value <= criterion["points"]:
+            raise GradingError(_l("“%(name)s” takes 0 to %(points)d points.", name=criterion["criterion"],
+                                  points=criterion["points"]))
+    given = [v for v in scores if v is not None]
+    score = sum(given) if len(given) == len(rubric) else None
+    pass_score = assignment.spec["pass_score"]
+    if decision == "pass" and score < pass_score:
+        raise GradingError(_l("%(score)d points is below the pass mark of %(pass)d: fail or return it.",
+                              score=score, **{"pass": pass_score}))
+    if decision == "fail" and score >= pass_score:
+        raise GradingError(_l("%(score)d points reaches the pass mark of %(pass)d: pass it or lower the scores.",
+                              score=score, **{"pass": pass_score}))
+    feedback = (feedback or "").strip()
+    if decision == "return" and not feedback:
+        raise GradingError(_l("Say what to revise: write feedback when returning an answer."))
+    if len(feedback) > MAX_ANSWER_LENGTH:
+        raise GradingError(_l("The feedback is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+
+    old = {"status": submission.status, "score": submission.score, "graded_by": submission.graded_by_id}
+    submission.status = DECISIONS[decision]
+    submission.rubric_scores = list(scores)
+    submission.score = score
+    submission.feedback_markdown = feedback
+    submission.feedback_html = render_markdown(feedback)
+    submission.graded_at = utcnow()
+    submission.graded_by_id = mentor.id
+    submission.feedback_seen_at = None
+    record_event(mentor, "submission.regrade" if regrade else "submission.grade", submission,
+                 old=old, new={"status": submission.status, "score": score}, reason=reason or None,
+                 trainee_id=submission.trainee_id, assignment=assignment.key)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise GradingConflict(_l("Someone else graded this attempt while you were looking at it.")) from None
+    return submission
+
+
+def mark_feedback_seen(submissions):
+    now = utcnow()
+    for submission in submissions:
+        if submission.status in GRADED and submission.feedback_seen_at is None:
+            submission.feedback_seen_at = now
+
+
+def unseen_feedback(trainee):
+    """Graded or returned attempts the trainee has not opened since, newest first."""
+    return db.session.execute(
+        select(Submission, Assignment, Module.slug, Course.slug)
+        .join(Assignment, Assignment.id == Submission.assignment_id)
+        .join(Module, Module.id == Assignment.module_id)
+        .join(Course, Course.id == Assignment.course_id)
+        .where(Submission.trainee_id == trainee.id, Submission.status.in_(GRADED),
+               Submission.feedback_seen_at.is_(None))
+        .order_by(Submission.graded_at.desc())).all()

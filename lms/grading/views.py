@@ -1,0 +1,186 @@
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+
+from lms.curriculum.models import Assignment, Course, Module
+from lms.extensions import db
+from lms.grading.models import Submission, SubmissionFile
+from lms.grading.queue import (
+    count_waiting,
+    filter_options,
+    parse_filters,
+    queue_page,
+)
+from lms.grading.services import (
+    GradingConflict,
+    GradingError,
+    attempts_of,
+    counted_attempt,
+    grade_submission,
+    mark_feedback_seen,
+    save_text_answer,
+    submit_files,
+    submit_quiz,
+)
+from lms.permissions import (
+    can_grade_submission,
+    can_track_progress,
+    can_view_course,
+    can_view_submission,
+    require,
+    role_required,
+    signed_in,
+)
+from lms.rendering import render_markdown
+from lms.uploads import UploadError, check_upload
+
+bp = Blueprint("grading", __name__)
+
+
+def upload_message(error):
+    messages = {
+        "empty": _("%(name)s is empty.", name=error.filename),
+        "too_large": _("%(name)s is larger than 10 MB.", name=error.filename),
+        "type": _("%(name)s: only PDF, JPG, PNG, DOCX, ODT, XLSX and ODS files are accepted.", name=error.filename),
+        "mismatch": _("%(name)s: the content does not match the file type its name says.", name=error.filename),
+        "archive": _("%(name)s: the document unpacks to an unreasonable size.", name=error.filename),
+    }
+    return messages[error.code]
+
+
+def _assignment_or_404(course_slug, module_slug, key):
+    row = db.session.execute(
+        select(Course, Module, Assignment).join(Module, Module.course_id == Course.id)
+        .join(Assignment, Assignment.module_id == Module.id)
+        .where(Course.slug == course_slug, Module.slug == module_slug, Assignment.key == key)).first()
+    require(row is not None and can_view_course(current_user, row[0]))
+    return row
+
+
+@bp.route("/courses/<course_slug>/<module_slug>/assignments/<key>", methods=["GET", "POST"])
+@signed_in
+def assignment_page(course_slug, module_slug, key):
+    course, module, assignment = _assignment_or_404(course_slug, module_slug, key)
+    tracked = can_track_progress(current_user, course)
+    preview_html, draft_text, error = None, None, None
+    if request.method == "POST":
+        require(tracked, 403)
+        try:
+            if assignment.kind == "text":
+                action = request.form.get("action")
+                draft_text = request.form.get("answer", "")
+                if action == "preview":
+                    preview_html = render_markdown(draft_text)
+                else:
+                    save_text_answer(current_user, assignment, draft_text, submit=action == "submit")
+                    db.session.commit()
+                    flash(_("Your answer is submitted.") if action == "submit" else _("Draft saved."), "info")
+                    return redirect(request.path)
+            elif assignment.kind == "file":
+                uploads = [f for f in request.files.getlist("files") if f and f.filename]
+                checked = [check_upload(f.filename, f.read()) for f in uploads]
+                submit_files(current_user, assignment, checked, note=request.form.get("note", ""))
+                db.session.commit()
+                flash(_("Your files are submitted."), "info")
+                return redirect(request.path)
+            else:
+                answers = {q["id"]: request.form.getlist(f"q-{q['id']}") for q in assignment.spec["questions"]}
+                submission = submit_quiz(current_user, assignment, answers)
+                db.session.commit()
+                flash(_("Quiz passed: %(score)d of %(total)d.", score=submission.score,
+                        total=assignment.spec["max_score"]) if submission.status == "passed" else
+                      _("Quiz not passed: %(score)d of %(total)d.", score=submission.score,
+                        total=assignment.spec["max_score"]), "info")
+                return redirect(request.path + "#latest")
+        except UploadError as upload_error:
+            db.session.rollback()
+            error = upload_message(upload_error)
+        except GradingError as grading_error:
+            db.session.rollback()
+            error = str(grading_error)
+    attempts = attempts_of(current_user, assignment) if tracked else []
+    if attempts:
+        mark_feedback_seen(attempts)
+        db.session.commit()
+    latest = attempts[-1] if attempts else None
+    if draft_text is None and latest is not None and latest.status == "draft":
+        draft_text = latest.answer_markdown
+    status = 400 if error else 200
+    return render_template("grading/assignment.html", course=course, module=module, assignment=assignment,
+                           tracked=tracked, attempts=attempts, latest=latest,
+                           counted=counted_attempt(assignment, attempts), preview_html=preview_html,
+                           draft_text=draft_text or "", error=error), status
+
+
+@bp.route("/files/<int:file_id>")
+@signed_in
+def download_file(file_id):
+    upload = db.session.get(SubmissionFile, file_id)
+    require(upload is not None and can_view_submission(current_user, upload.submission))
+    response = Response(upload.data, mimetype=upload.content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=upload.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/mentor/queue")
+@role_required("mentor")
+def queue():
+    filters = parse_filters(request.args)
+    items, cursor = queue_page(current_user, filters, after=request.args.get("after"))
+    return render_template("grading/queue.html", items=items, cursor=cursor, filters=filters,
+                           options=filter_options(current_user), total=count_waiting(current_user, filters),
+                           paged=bool(request.args.get("after")))
+
+
+@bp.route("/mentor/submissions/<int:submission_id>", methods=["GET", "POST"])
+@role_required("mentor")
+def grade_page(submission_id):
+    submission = db.session.get(Submission, submission_id)
+    require(submission is not None and can_grade_submission(current_user, submission))
+    filters = parse_filters(request.args)
+    error = None
+    if request.method == "POST":
+        scores = [_score(request.form.get(f"score-{i}")) for i in range(len(submission.assignment.spec.get(
+            "rubric", [])))]
+        try:
+            grade_submission(submission, current_user, scores, request.form.get("feedback", ""),
+                             request.form.get("decision", ""), _int(request.form.get("version")),
+                             reason=request.form.get("reason", ""))
+            db.session.commit()
+        except GradingConflict as conflict:
+            db.session.rollback()
+            flash(str(conflict) + " " + _("Here is the decision now saved; nothing of yours was saved."), "error")
+            return redirect(url_for("grading.grade_page", submission_id=submission_id, **filters))
+        except GradingError as grading_error:
+            db.session.rollback()
+            error = str(grading_error)
+        else:
+            flash(_("Grade saved."), "info")
+            if request.form.get("then") == "next":
+                items, _cursor = queue_page(current_user, filters, exclude=submission.id, limit=1)
+                if items:
+                    return redirect(url_for("grading.grade_page", submission_id=items[0].id, **filters))
+                flash(_("The queue is empty. Well done!"), "info")
+            return redirect(url_for("grading.queue", **filters))
+    earlier = [a for a in attempts_of(submission.trainee, submission.assignment) if a.id != submission.id]
+    return render_template("grading/grade.html", submission=submission, assignment=submission.assignment,
+                           earlier=earlier, filters=filters, error=error, form=request.form), 400 if error else 200
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _score(value):
+    """A rubric score from the form: None when empty; anything not a whole number is out of range."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    number = _int(value)
+    return number if number is not None else -1

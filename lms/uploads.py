@@ -1,0 +1,95 @@
+"""Checking uploaded files: the type comes from the content, never from the name alone.
+
+Used by assignment submissions and, later, by practice-log attachments: one set of rules.
+"""
+import hashlib
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import PurePath
+
+import filetype
+
+MAX_FILES = 5
+MAX_FILE_SIZE = 10 * 1024 * 1024
+# What a document may unpack to; a zip bomb claims far more.
+MAX_UNPACKED_SIZE = 100 * 1024 * 1024
+MAX_COMPRESSION_RATIO = 100
+
+ALLOWED = {
+    "pdf": "application/pdf",
+    "jpg": "image/jpeg",
+    "png": "image/png",
+    "docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "odt": "application/vnd.oasis.opendocument.text",
+    "ods": "application/vnd.oasis.opendocument.spreadsheet",
+}
+EXTENSION_ALIASES = {"jpeg": "jpg"}
+ZIP_BASED = {"docx", "xlsx", "odt", "ods"}
+
+
+class UploadError(ValueError):
+    """The file is refused; `code` names the reason so that views can show a translated message."""
+
+    def __init__(self, code, filename):
+        super().__init__(f"{filename}: {code}")
+        self.code = code
+        self.filename = filename
+
+
+@dataclass
+class CheckedFile:
+    filename: str
+    content_type: str
+    data: bytes
+
+    @property
+    def size(self):
+        return len(self.data)
+
+    @property
+    def sha256(self):
+        return hashlib.sha256(self.data).hexdigest()
+
+
+def safe_filename(name):
+    """The last path component, without control characters, at most 255 characters."""
+    name = PurePath((name or "").replace("\\", "/")).name
+    name = "".join(ch for ch in name if ch.isprintable() and ch not in '"<>|:*?')
+    return name.strip()[-255:] or "file"
+
+
+def check_upload(filename, data):
+    """Return a CheckedFile or raise UploadError('empty'|'too_large'|'type'|'mismatch'|'archive')."""
+    filename = safe_filename(filename)
+    if not data:
+        raise UploadError("empty", filename)
+    if len(data) > MAX_FILE_SIZE:
+        raise UploadError("too_large", filename)
+    extension = PurePath(filename).suffix.lower().lstrip(".")
+    extension = EXTENSION_ALIASES.get(extension, extension)
+    if extension not in ALLOWED:
+        raise UploadError("type", filename)
+    kind = filetype.guess(data)
+    detected = EXTENSION_ALIASES.get(kind.extension, kind.extension) if kind else None
+    if detected != extension:
+        raise UploadError("mismatch", filename)
+    if extension in ZIP_BASED:
+        _check_archive(data, filename)
+    return CheckedFile(filename=filename, content_type=ALLOWED[extension], data=data)
+
+
+def _check_archive(data, filename):
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            entries = archive.infolist()
+    except (zipfile.BadZipFile, ValueError):
+        raise UploadError("mismatch", filename) from None
+    unpacked = sum(entry.file_size for entry in entries)
+    if unpacked > MAX_UNPACKED_SIZE:
+        raise UploadError("archive", filename)
+    for entry in entries:
+        if entry.compress_size and entry.file_size / entry.compress_size > MAX_COMPRESSION_RATIO \
+                and entry.file_size > 1024 * 1024:
+            raise UploadError("archive", filename)
