@@ -275,6 +275,8 @@ def test_return_resubmit_and_pass_keeps_every_attempt(app, people):
     assert grade(mentor, second, "pass", "Отлично", ("5", "4")).status_code == 302
     text = page_text(trainee.get(ESSAY))
     assert "Попытка 2 · пройдено" in text and "Попытка 1 · возвращено на доработку" in text
+    module = page_text(trainee.get("/courses/fixture-course/intro"))
+    assert "2 попытки" in module and "Добавьте примеры" in module and "Отлично" in module
     assert "Отлично" in text and "оценка 9 из 10" in text
     events = db.session.scalars(select(AuditEvent).filter_by(action="submission.grade")).all()
     assert len(events) == 2 and events[-1].actor_id == people.mentor.id

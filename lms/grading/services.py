@@ -1,6 +1,7 @@
 """Submitting assignments and grading them. Services add and flush; the caller commits."""
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.audit import record_event
@@ -24,7 +25,9 @@ class GradingConflict(GradingError):
 
 
 def attempts_of(trainee, assignment):
-    return db.session.scalars(select(Submission).where(
+    """Every attempt, oldest first, with its files and grader loaded in the same round trips."""
+    return db.session.scalars(select(Submission).options(
+        selectinload(Submission.files), joinedload(Submission.graded_by)).where(
         Submission.trainee_id == trainee.id, Submission.assignment_id == assignment.id)
         .order_by(Submission.attempt)).all()
 
@@ -120,15 +123,16 @@ def counted_attempt(assignment, attempts):
     return sent[-1]
 
 
-def assignment_statuses(trainee, assignments):
-    """{assignment id: counted attempt or None} for a page of assignments, in one query."""
+def attempts_by_assignment(trainee, assignments):
+    """{assignment id: (attempt that counts or the latest, [every attempt])} in one query."""
     rows = db.session.scalars(select(Submission).where(
         Submission.trainee_id == trainee.id, Submission.assignment_id.in_([a.id for a in assignments]))
         .order_by(Submission.attempt)).all()
     result = {}
     for assignment in assignments:
         attempts = [r for r in rows if r.assignment_id == assignment.id]
-        result[assignment.id] = counted_attempt(assignment, attempts) or (attempts[-1] if attempts else None)
+        result[assignment.id] = (counted_attempt(assignment, attempts) or (attempts[-1] if attempts else None),
+                                 attempts)
     return result
 
 

@@ -6,7 +6,7 @@ from sqlalchemy.orm import load_only
 
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
-from lms.grading.services import assignment_statuses, unseen_feedback
+from lms.grading.services import attempts_by_assignment, unseen_feedback
 from lms.learning.services import (
     all_courses_with_counts,
     cohorts_of_mentor,
@@ -70,10 +70,10 @@ def module_page(course_slug, module_slug):
         .order_by(Assignment.position)).all()
     tracked = can_track_progress(current_user, course)
     done = done_module_ids(current_user, course) if tracked else set()
-    statuses = assignment_statuses(current_user, assignments) if tracked else {}
+    work = attempts_by_assignment(current_user, assignments) if tracked else {}
     return render_template(
         "learning/module.html", course=course, module=module, assignments=assignments, tracked=tracked,
-        statuses=statuses,
+        work=work,
         is_done=module.id in done, previous=modules[index - 1] if index > 0 else None,
         next=modules[index + 1] if index + 1 < len(modules) else None)
 
