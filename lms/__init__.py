@@ -3,7 +3,7 @@ import os
 import secrets
 from pathlib import Path
 
-from flask import Flask, render_template, request, session
+from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
-from lms.labels import label_filters
+from lms.labels import format_hours, label_filters
 from lms.permissions import public
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -38,20 +38,25 @@ def create_app(config):
     login_manager.user_loader(_load_user)
 
     from lms import audit  # noqa: F401  (registers the model)
+    from lms.admin.views import bp as admin_bp
     from lms.auth.views import bp as auth_bp
     from lms.cli import lms_cli
     from lms.grading.views import bp as grading_bp
     from lms.learning.views import bp as learning_bp
+    from lms.practice.views import bp as practice_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learning_bp)
     app.register_blueprint(grading_bp)
+    app.register_blueprint(practice_bp)
+    app.register_blueprint(admin_bp)
     app.cli.add_command(lms_cli)
 
     app.add_url_rule("/health", "health", health)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
     app.jinja_env.globals.update(label_filters(), get_locale=get_locale)
+    app.jinja_env.filters["hours"] = format_hours
     return app
 
 
@@ -89,6 +94,8 @@ def _load_user(user_id):
 
 
 def _select_locale():
+    if not has_request_context():
+        return "ru"
     if current_user and current_user.is_authenticated and current_user.locale:
         return current_user.locale
     return session.get("locale") or "ru"

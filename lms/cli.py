@@ -2,6 +2,7 @@
 import hashlib
 import hmac
 import sys
+from datetime import time, timedelta
 
 import click
 from flask import current_app
@@ -10,11 +11,14 @@ from sqlalchemy import func, select
 
 from lms.auth.models import ROLES, User, find_user_by_email
 from lms.auth.services import AccountError, check_password, create_user, make_set_password_token
+from lms.clock import local_today
 from lms.curriculum.models import Course, Module
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.learning.models import Cohort
 from lms.learning.services import assign_mentor, create_cohort, enrol_trainee, mark_module_done
+from lms.practice.models import PracticeEntry, PracticeSite
+from lms.practice.services import EntryData, review_practice_entry, save_practice_entry, save_practice_site
 
 lms_cli = AppGroup("lms", help="Manage the LMS: users, curriculum, demo data.")
 
@@ -26,6 +30,12 @@ DEMO_ACCOUNTS = (
     ("trainee", "trainee3@example.org", "Вера Районова"),
 )
 DEMO_COHORT = "Демо-группа"
+DEMO_SITES = (
+    ("Соседский центр «Филёвский Парк» (пилотный)", "centre", "Москва, район Филёвский Парк"),
+    ("Открытая столярная мастерская «Делай Вещь»", "business", "Москва, район Филёвский Парк"),
+    ("Библиотека № 213", "library", "Москва, район Филёвский Парк"),
+    ("Архитектурная студия «Материальная культура»", "ngo", "Москва"),
+)
 
 
 @lms_cli.command("sync-courses")
@@ -106,9 +116,38 @@ def demo_command(if_no_users):
                                      .order_by(Module.position))
     if first_module is not None:
         mark_module_done(users["trainee"][0], first_module)
+    sites = _demo_sites()
+    _demo_practice(users["trainee"][0], users["mentor"][0], cohort, sites[0])
     db.session.commit()
     click.echo(f"Demo cohort '{DEMO_COHORT}' on course '{course.title}'.")
     _print_demo_accounts()
+
+
+def _demo_sites():
+    sites = []
+    for name, kind, address in DEMO_SITES:
+        site = db.session.scalar(select(PracticeSite).where(PracticeSite.name == name))
+        sites.append(site or save_practice_site(None, name, kind, address=address))
+    return sites
+
+
+def _demo_practice(trainee, mentor, cohort, site):
+    """An approved and a waiting practice-log entry for the first demo trainee, once."""
+    if db.session.scalar(select(PracticeEntry.id).where(PracticeEntry.trainee_id == trainee.id).limit(1)):
+        return
+    today = local_today()
+    approved = save_practice_entry(trainee, EntryData(
+        cohort=cohort, site=site, date=today - timedelta(days=7), start_time=time(10), end_time=time(13),
+        activity_type="workshop_class", audiences={"children_teens": 8, "parents_on_leave": 5},
+        description="Провела занятие в мастерской: скворечники с детьми.",
+        reflection="Сработало деление на пары «родитель — ребёнок». В следующий раз подготовлю заготовки заранее."),
+        submit=True)
+    review_practice_entry(approved, mentor, "approve", "Хорошая рефлексия.", approved.version)
+    save_practice_entry(trainee, EntryData(
+        cohort=cohort, site=site, date=today - timedelta(days=2), duration_minutes=90,
+        activity_type="outreach_survey", audiences={"pensioners": 12},
+        description="Опрос жителей у подъездов о пожеланиях к центру.",
+        reflection="Пенсионеры охотно отвечали утром; вечером людей почти не было."), submit=True)
 
 
 def _print_demo_accounts():

@@ -1,4 +1,6 @@
 """Translated labels for the codes stored in the database (roles, assignment kinds, practice lists)."""
+from flask_babel import format_decimal
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 ROLE_LABELS = {
@@ -11,6 +13,7 @@ KIND_LABELS = {
     "text": _l("written answer"),
     "file": _l("file upload"),
     "quiz": _l("quiz"),
+    "practice": _l("practice-log entry"),
 }
 
 STATUS_LABELS = {
@@ -20,6 +23,16 @@ STATUS_LABELS = {
     "returned": _l("returned for revision"),
     "passed": _l("passed"),
     "failed": _l("not passed"),
+    "approved": _l("approved"),
+}
+
+SITE_KIND_LABELS = {
+    "centre": _l("neighbourhood centre"),
+    "library": _l("library"),
+    "ngo": _l("non-profit organisation"),
+    "business": _l("business"),
+    "school": _l("school or university"),
+    "other": _l("other"),
 }
 
 ACTIVITY_TYPE_LABELS = {
@@ -44,12 +57,30 @@ AUDIENCE_LABELS = {
 }
 
 
+def format_hours(value):
+    """Hours as people write them: 2, 4,5 (in Russian) or 4.5, at most one decimal."""
+    return format_decimal(round(value or 0, 1), format="#,##0.#")
+
+
 def label_filters():
     """Jinja globals: role_label('admin') and the like; unknown codes show as themselves."""
     return {
         "role_label": lambda code: ROLE_LABELS.get(code, code),
         "kind_label": lambda code: KIND_LABELS.get(code, code),
         "status_label": lambda code: STATUS_LABELS.get(code, code),
+        "site_kind_label": lambda code: SITE_KIND_LABELS.get(code, code),
         "activity_label": lambda code: ACTIVITY_TYPE_LABELS.get(code, code),
         "audience_label": lambda code: AUDIENCE_LABELS.get(code, code),
     }
+
+
+def upload_error_message(error):
+    """The message for an lms.uploads.UploadError, in the user's language."""
+    messages = {
+        "empty": _("%(name)s is empty.", name=error.filename),
+        "too_large": _("%(name)s is larger than 10 MB.", name=error.filename),
+        "type": _("%(name)s: only PDF, JPG, PNG, DOCX, ODT, XLSX and ODS files are accepted.", name=error.filename),
+        "mismatch": _("%(name)s: the content does not match the file type its name says.", name=error.filename),
+        "archive": _("%(name)s: the document unpacks to an unreasonable size.", name=error.filename),
+    }
+    return messages[error.code]

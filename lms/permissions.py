@@ -91,3 +91,28 @@ def can_grade_submission(user, submission):
 def can_view_submission(user, submission):
     """The trainee who wrote it, their mentors and administrators."""
     return user.id == submission.trainee_id or user.is_admin or can_grade_submission(user, submission)
+
+
+def mentors_cohort(mentor, cohort_id):
+    return mentor.is_mentor and db.session.get(CohortMentor, (cohort_id, mentor.id)) is not None
+
+
+def can_view_practice_entry(user, entry):
+    return user.id == entry.trainee_id or user.is_admin or mentors_cohort(user, entry.cohort_id)
+
+
+def can_review_practice_entry(user, entry):
+    return mentors_cohort(user, entry.cohort_id)
+
+
+def can_view_trainee_practice(user, trainee):
+    """The trainee, administrators, and mentors of any cohort the trainee is in."""
+    if user.id == trainee.id or user.is_admin:
+        return True
+    return user.is_mentor and db.session.scalar(select(exists().where(
+        CohortMentor.mentor_id == user.id, CohortMentor.cohort_id == Enrolment.cohort_id,
+        Enrolment.trainee_id == trainee.id)))
+
+
+def can_view_cohort(user, cohort):
+    return user.is_admin or mentors_cohort(user, cohort.id)

@@ -3,14 +3,18 @@
 A new route without a line in ROUTES fails test_every_route_is_classified: decide who may use it and
 add it, with a sample URL, so the matrix below checks it automatically.
 """
+from datetime import timedelta
+
 import pytest
 
+from lms.clock import local_today
 from lms.curriculum.models import Assignment
 from lms.extensions import db
 from lms.grading.services import save_text_answer, submit_files
+from lms.practice.services import EntryData, save_practice_entry, save_practice_site
 from lms.uploads import check_upload
 from tests.conftest import csrf_token, login
-from tests.test_grading import PDF
+from tests.test_grading import PDF, PNG
 
 ASSIGNMENT = "/courses/fixture-course/intro/assignments/intro-essay"
 
@@ -27,14 +31,29 @@ ROUTES = {
     "learning.module_page": ("trainee-own", "GET", "/courses/fixture-course/intro"),
     "learning.module_progress": ("trainee-own-write", "POST", "/courses/fixture-course/intro/progress"),
     "grading.assignment_page": ("trainee-own", "GET", ASSIGNMENT),
-    "grading.download_file": ("submission-viewer", "GET", "/files/{file}"),
+    "grading.download_file": ("trainee-record", "GET", "/files/{file}"),
     "grading.queue": ("mentor", "GET", "/mentor/queue"),
     "grading.grade_page": ("mentor-own", "GET", "/mentor/submissions/{submission}"),
+    "practice.log": ("practice-home", "GET", "/practice"),
+    "practice.trainees": ("staff", "GET", "/practice/trainees"),
+    "practice.trainee_log": ("trainee-record", "GET", "/practice/trainees/{trainee}"),
+    "practice.new_entry": ("trainee-role", "GET", "/practice/new"),
+    "practice.entry_page": ("trainee-record", "GET", "/practice/{entry}"),
+    "practice.download_attachment": ("trainee-record", "GET", "/practice/attachments/{attachment}"),
+    "practice.export_trainee": ("trainee-record", "GET", "/practice/trainees/{trainee}/export.csv"),
+    "practice.export_cohort": ("cohort-staff", "GET", "/practice/cohorts/{cohort}/export.csv"),
+    "practice.approve_many": ("mentor", "GET", "/mentor/practice/approve?ids={entry}"),
+    "practice.confirm": ("public", "GET", "/confirm/not-a-token"),
+    "admin.practice_sites": ("admin", "GET", "/admin/practice-sites"),
+    "admin.practice_site": ("admin", "GET", "/admin/practice-sites/{site}"),
 }
 # Further methods of routes above, checked the same way.
 EXTRA_REQUESTS = [
     ("trainee-own-write", "POST", "/courses/fixture-course/intro/assignments/intro-quiz",
      {"q-q1": "Никто", "q-q2": "Деньги"}),
+    ("trainee-own-entry-write", "POST", "/practice/{entry}", {"action": "confirm"}),
+    ("mentor-own-entry-write", "POST", "/practice/{entry}", {"action": "return", "comment": "Исправьте",
+                                                           "version": "1"}),
     ("mentor-own", "POST", "/mentor/submissions/{submission}", {"decision": "return", "feedback": "Доработайте",
                                                                  "version": "1", "score-0": "", "score-1": ""}),
 ]
@@ -45,7 +64,15 @@ EXPECTED = {
     "signed-in": dict(anonymous="login", trainee=200, other=200, mentor=200, other_mentor=200, admin=200),
     "trainee-own": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=200, admin=200),
     "trainee-own-write": dict(anonymous="login", trainee=302, other=404, mentor=403, other_mentor=403, admin=403),
-    "submission-viewer": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=404, admin=200),
+    "trainee-record": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=404, admin=200),
+    "trainee-own-entry-write": dict(anonymous="login", trainee=200, other=404, mentor=403, other_mentor=404,
+                                    admin=403),
+    "mentor-own-entry-write": dict(anonymous="login", trainee=403, other=404, mentor=302, other_mentor=404,
+                                   admin=403),
+    "practice-home": dict(anonymous="login", trainee=200, other=200, mentor=302, other_mentor=302, admin=302),
+    "trainee-role": dict(anonymous="login", trainee=200, other=302, mentor=403, other_mentor=403, admin=403),
+    "staff": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=200, admin=200),
+    "cohort-staff": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=404, admin=200),
     "mentor": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=200, admin=403),
     "mentor-own": dict(anonymous="login", trainee=403, other=403, mentor=(200, 302), other_mentor=404, admin=403),
     "admin": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=403, admin=200),
@@ -61,8 +88,14 @@ def samples(people):
 
     upload = submit_files(people.trainee, assignment("events-plan"), [check_upload("plan.pdf", PDF)])
     text = save_text_answer(people.trainee, assignment("intro-essay"), "Ответ", submit=True)
+    site = save_practice_site(None, "Центр", "centre")
+    entry = save_practice_entry(people.trainee, EntryData(
+        cohort=people.cohort, site=site, date=local_today() - timedelta(days=1), duration_minutes=60,
+        activity_type="workshop_class", description="Занятие", reflection="Итоги"),
+        submit=True, files=[check_upload("photo.png", PNG)])
     db.session.commit()
-    return {"file": upload.files[0].id, "submission": text.id}
+    return {"file": upload.files[0].id, "submission": text.id, "entry": entry.id, "site": site.id,
+            "attachment": entry.attachments[0].id, "trainee": people.trainee.id, "cohort": people.cohort.id}
 
 
 def test_every_route_is_classified(app):

@@ -23,6 +23,7 @@ from lms.grading.services import (
     submit_files,
     submit_quiz,
 )
+from lms.labels import upload_error_message
 from lms.permissions import (
     can_grade_submission,
     can_track_progress,
@@ -36,17 +37,6 @@ from lms.rendering import render_markdown
 from lms.uploads import UploadError, check_upload
 
 bp = Blueprint("grading", __name__)
-
-
-def upload_message(error):
-    messages = {
-        "empty": _("%(name)s is empty.", name=error.filename),
-        "too_large": _("%(name)s is larger than 10 MB.", name=error.filename),
-        "type": _("%(name)s: only PDF, JPG, PNG, DOCX, ODT, XLSX and ODS files are accepted.", name=error.filename),
-        "mismatch": _("%(name)s: the content does not match the file type its name says.", name=error.filename),
-        "archive": _("%(name)s: the document unpacks to an unreasonable size.", name=error.filename),
-    }
-    return messages[error.code]
 
 
 def _assignment_or_404(course_slug, module_slug, key):
@@ -95,7 +85,7 @@ def assignment_page(course_slug, module_slug, key):
                 return redirect(request.path + "#latest")
         except UploadError as upload_error:
             db.session.rollback()
-            error = upload_message(upload_error)
+            error = upload_error_message(upload_error)
         except GradingError as grading_error:
             db.session.rollback()
             error = str(grading_error)
@@ -130,7 +120,7 @@ def download_file(file_id):
 def queue():
     filters = parse_filters(request.args)
     items, cursor = queue_page(current_user, filters, after=request.args.get("after"))
-    return render_template("grading/queue.html", items=items, cursor=cursor, filters=filters,
+    return render_template("grading/queue.html", items=items, cursor=cursor, filters=filters, item_url=queue_item_url,
                            options=filter_options(current_user), total=count_waiting(current_user, filters),
                            paged=bool(request.args.get("after")))
 
@@ -160,14 +150,20 @@ def grade_page(submission_id):
         else:
             flash(_("Grade saved."), "info")
             if request.form.get("then") == "next":
-                items, _cursor = queue_page(current_user, filters, exclude=submission.id, limit=1)
+                items, _cursor = queue_page(current_user, filters, exclude=("submission", submission.id), limit=1)
                 if items:
-                    return redirect(url_for("grading.grade_page", submission_id=items[0].id, **filters))
+                    return redirect(queue_item_url(items[0], filters))
                 flash(_("The queue is empty. Well done!"), "info")
             return redirect(url_for("grading.queue", **filters))
     earlier = [a for a in attempts_of(submission.trainee, submission.assignment) if a.id != submission.id]
     return render_template("grading/grade.html", submission=submission, assignment=submission.assignment,
                            earlier=earlier, filters=filters, error=error, form=request.form), 400 if error else 200
+
+
+def queue_item_url(item, filters):
+    if item.source == "practice":
+        return url_for("practice.entry_page", entry_id=item.id)
+    return url_for("grading.grade_page", submission_id=item.id, **filters)
 
 
 def _int(value):

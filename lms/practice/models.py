@@ -1,0 +1,129 @@
+from lms.clock import utcnow
+from lms.extensions import db
+
+SITE_KINDS = ("centre", "library", "ngo", "business", "school", "other")
+# draft → submitted → approved, or returned → edited and submitted again.
+ENTRY_STATUSES = ("draft", "submitted", "returned", "approved")
+
+
+class PracticeSite(db.Model):
+    """The pilot centre or a partner organisation where trainees practise."""
+
+    __tablename__ = "practice_sites"
+
+    id = db.Column(db.Integer, primary_key=True)
+    name = db.Column(db.String(200), nullable=False, unique=True)
+    kind = db.Column(db.String(20), nullable=False)
+    address = db.Column(db.String(300), nullable=False, default="")
+    contact_name = db.Column(db.String(200), nullable=False, default="")
+    contact_email = db.Column(db.String(254), nullable=False, default="")
+    active = db.Column(db.Boolean, nullable=False, default=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+
+class PracticeEntry(db.Model):
+    """One session of field practice, as the trainee logged it."""
+
+    __tablename__ = "practice_entries"
+    __table_args__ = (
+        db.Index("ix_practice_entries_trainee_date", "trainee_id", "date"),
+        db.Index("ix_practice_entries_status_submitted_at", "status", "submitted_at", "id"),
+    )
+
+    id = db.Column(db.Integer, primary_key=True)
+    trainee_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
+    cohort_id = db.Column(db.Integer, db.ForeignKey("cohorts.id"), nullable=False, index=True)
+    site_id = db.Column(db.Integer, db.ForeignKey("practice_sites.id"), nullable=False, index=True)
+    date = db.Column(db.Date, nullable=False)
+    start_time = db.Column(db.Time)
+    end_time = db.Column(db.Time)
+    minutes = db.Column(db.Integer, nullable=False)
+    activity_type = db.Column(db.String(40), nullable=False)
+    participants = db.Column(db.Integer, nullable=False, default=0)
+    description_markdown = db.Column(db.Text, nullable=False, default="")
+    description_html = db.Column(db.Text, nullable=False, default="")
+    reflection_markdown = db.Column(db.Text, nullable=False, default="")
+    reflection_html = db.Column(db.Text, nullable=False, default="")
+    status = db.Column(db.String(20), nullable=False, default="draft")
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    submitted_at = db.Column(db.DateTime)
+    reviewed_at = db.Column(db.DateTime)
+    reviewed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    mentor_comment_markdown = db.Column(db.Text, nullable=False, default="")
+    mentor_comment_html = db.Column(db.Text, nullable=False, default="")
+    version = db.Column(db.Integer, nullable=False)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    trainee = db.relationship("User", foreign_keys=[trainee_id])
+    reviewed_by = db.relationship("User", foreign_keys=[reviewed_by_id])
+    cohort = db.relationship("Cohort")
+    site = db.relationship("PracticeSite")
+    audiences = db.relationship("PracticeEntryAudience", cascade="all, delete-orphan",
+                                order_by="PracticeEntryAudience.audience")
+    modules = db.relationship("Module", secondary="practice_entry_modules", order_by="Module.position")
+    attachments = db.relationship("PracticeAttachment", back_populates="entry", cascade="all, delete-orphan",
+                                  order_by="PracticeAttachment.id")
+    confirmations = db.relationship("SiteConfirmation", back_populates="entry", cascade="all, delete-orphan",
+                                    order_by="SiteConfirmation.id")
+
+    @property
+    def hours(self):
+        return self.minutes / 60
+
+    @property
+    def editable(self):
+        return self.status in ("draft", "returned")
+
+
+class PracticeEntryAudience(db.Model):
+    """An audience an entry reached and how many of them took part; a row each for reports in SQL."""
+
+    __tablename__ = "practice_entry_audiences"
+
+    entry_id = db.Column(db.Integer, db.ForeignKey("practice_entries.id", ondelete="CASCADE"), primary_key=True)
+    audience = db.Column(db.String(30), primary_key=True)
+    participants = db.Column(db.Integer, nullable=False, default=0)
+
+
+class PracticeEntryModule(db.Model):
+    __tablename__ = "practice_entry_modules"
+
+    entry_id = db.Column(db.Integer, db.ForeignKey("practice_entries.id", ondelete="CASCADE"), primary_key=True)
+    module_id = db.Column(db.Integer, db.ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True)
+
+
+class PracticeAttachment(db.Model):
+    """A photo or document of an entry, kept in the database like assignment files."""
+
+    __tablename__ = "practice_attachments"
+
+    id = db.Column(db.Integer, primary_key=True)
+    entry_id = db.Column(db.Integer, db.ForeignKey("practice_entries.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    filename = db.Column(db.String(255), nullable=False)
+    content_type = db.Column(db.String(120), nullable=False)
+    size = db.Column(db.Integer, nullable=False)
+    sha256 = db.Column(db.String(64), nullable=False)
+    data = db.deferred(db.Column(db.LargeBinary, nullable=False))
+    uploaded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    entry = db.relationship("PracticeEntry", back_populates="attachments")
+
+
+class SiteConfirmation(db.Model):
+    """A request to the site's contact person to confirm an entry, answered through a one-time link."""
+
+    __tablename__ = "site_confirmations"
+
+    id = db.Column(db.Integer, primary_key=True)
+    entry_id = db.Column(db.Integer, db.ForeignKey("practice_entries.id", ondelete="CASCADE"), nullable=False,
+                         index=True)
+    nonce = db.Column(db.String(32), nullable=False, unique=True)
+    created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    answered_at = db.Column(db.DateTime)
+    decision = db.Column(db.String(10))  # confirmed / declined
+    contact_name = db.Column(db.String(200))
+    comment = db.Column(db.Text)
+
+    entry = db.relationship("PracticeEntry", back_populates="confirmations")

@@ -1,0 +1,295 @@
+"""Keeping and reviewing the field-practice log. Services add and flush; the caller commits."""
+from __future__ import annotations
+
+import secrets
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+
+from flask import current_app
+from flask_babel import lazy_gettext as _l
+from itsdangerous import BadSignature, URLSafeTimedSerializer
+from sqlalchemy import and_, select
+from sqlalchemy.orm.exc import StaleDataError
+
+from lms.audit import record_event
+from lms.clock import local_today, utcnow
+from lms.extensions import db
+from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
+from lms.practice.models import (
+    SITE_KINDS,
+    PracticeAttachment,
+    PracticeEntry,
+    PracticeEntryAudience,
+    PracticeSite,
+    SiteConfirmation,
+)
+from lms.rendering import render_markdown
+from lms.uploads import MAX_FILES
+
+MAX_MINUTES = 12 * 60
+MAX_PARTICIPANTS = 10_000
+MAX_TEXT = 20_000
+CONFIRMATION_MAX_AGE = 14 * 24 * 3600
+
+
+class PracticeError(ValueError):
+    """Something about an entry that cannot be done; str() is the message for the user."""
+
+
+class EntryInvalid(PracticeError):
+    """Field-by-field problems of an entry: {field name: message}."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(str(m) for m in errors.values()))
+        self.errors = errors
+
+
+class ReviewConflict(PracticeError):
+    """Someone reviewed the entry since the page was opened."""
+
+
+@dataclass
+class EntryData:
+    """What the trainee typed, already parsed into Python values (None where missing or unreadable)."""
+
+    cohort: object = None
+    site: object = None
+    date: date | None = None
+    start_time: time | None = None
+    end_time: time | None = None
+    duration_minutes: int | None = None
+    activity_type: str = ""
+    audiences: dict = field(default_factory=dict)  # code -> participants
+    modules: list = field(default_factory=list)
+    description: str = ""
+    reflection: str = ""
+
+
+def _minutes_between(start, end):
+    return (datetime.combine(date.min, end) - datetime.combine(date.min, start)).seconds // 60
+
+
+def _validate(trainee, data, entry, submit, new_files):
+    errors = {}
+    cohort = data.cohort
+    if cohort is None:
+        errors["cohort"] = _l("Choose your cohort.")
+    if data.site is None:
+        errors["site"] = _l("Choose where the practice took place.")
+    elif not data.site.active and (entry is None or entry.site_id != data.site.id):
+        errors["site"] = _l("This site no longer takes trainees; choose another.")
+    if data.date is None:
+        errors["date"] = _l("Enter the date as YYYY-MM-DD.")
+    elif data.date > local_today():
+        errors["date"] = _l("The date cannot be in the future.")
+    elif cohort is not None and ((cohort.starts_on and data.date < cohort.starts_on)
+                                 or (cohort.ends_on and data.date > cohort.ends_on)):
+        errors["date"] = _l("The date must fall within your cohort's dates.")
+
+    minutes = None
+    if data.start_time and data.end_time:
+        if data.end_time <= data.start_time:
+            errors["end_time"] = _l("The end must be after the start.")
+        else:
+            minutes = _minutes_between(data.start_time, data.end_time)
+    elif data.start_time or data.end_time:
+        errors["end_time"] = _l("Give both the start and the end, or only the duration.")
+    elif data.duration_minutes is not None and data.duration_minutes > 0:
+        minutes = data.duration_minutes
+    else:
+        errors["duration"] = _l("Give the start and end time, or the duration in minutes.")
+    if minutes is not None and minutes > MAX_MINUTES:
+        errors["end_time" if data.start_time else "duration"] = _l("One entry can cover at most 12 hours.")
+
+    if data.activity_type not in ACTIVITY_TYPES:
+        errors["activity_type"] = _l("Choose the kind of activity.")
+    for code, count in data.audiences.items():
+        if code not in AUDIENCES:
+            errors["audiences"] = _l("Unknown audience.")
+        elif count is None or count < 0 or count > MAX_PARTICIPANTS:
+            errors["audiences"] = _l("Participants must be a whole number from 0 to 10,000.")
+    if cohort is not None and any(m.course_id != cohort.course_id for m in data.modules):
+        errors["modules"] = _l("Choose modules of your course.")
+    if len(data.description) > MAX_TEXT or len(data.reflection) > MAX_TEXT:
+        errors["reflection"] = _l("The text is too long (at most 20,000 characters).")
+    if submit and not data.description.strip():
+        errors["description"] = _l("Describe what happened before submitting.")
+    if submit and not data.reflection.strip():
+        errors["reflection"] = _l("Write a reflection before submitting: what worked, what you would change.")
+    existing = len(entry.attachments) if entry is not None else 0
+    if existing + len(new_files) > MAX_FILES:
+        errors["files"] = _l("At most %(n)d photos or documents per entry.", n=MAX_FILES)
+
+    if not errors and data.start_time and data.end_time and _overlaps(trainee, data, entry):
+        errors["start_time"] = _l("This time overlaps another entry of yours on the same day.")
+    if errors:
+        raise EntryInvalid(errors)
+    return minutes
+
+
+def _overlaps(trainee, data, entry):
+    query = select(PracticeEntry.id).where(
+        PracticeEntry.trainee_id == trainee.id, PracticeEntry.date == data.date,
+        PracticeEntry.start_time.is_not(None),
+        and_(PracticeEntry.start_time < data.end_time, PracticeEntry.end_time > data.start_time))
+    if entry is not None and entry.id is not None:
+        query = query.where(PracticeEntry.id != entry.id)
+    return db.session.scalar(query.limit(1)) is not None
+
+
+def save_practice_entry(trainee, data, entry=None, submit=False, files=()):
+    """Create or edit an entry (a draft, or one returned by the mentor); submit it when asked."""
+    if entry is not None and not entry.editable:
+        raise PracticeError(_l("This entry is approved or waiting for review; it cannot be changed now."))
+    minutes = _validate(trainee, data, entry, submit, files)
+    if entry is None:
+        entry = PracticeEntry(trainee_id=trainee.id, status="draft")
+        db.session.add(entry)
+    entry.cohort = data.cohort
+    entry.site = data.site
+    entry.date = data.date
+    entry.start_time, entry.end_time = data.start_time, data.end_time
+    entry.minutes = minutes
+    entry.activity_type = data.activity_type
+    entry.audiences = [PracticeEntryAudience(audience=code, participants=count)
+                       for code, count in sorted(data.audiences.items())]
+    entry.participants = sum(data.audiences.values())
+    entry.modules = list(data.modules)
+    entry.description_markdown = data.description.strip()
+    entry.description_html = render_markdown(entry.description_markdown)
+    entry.reflection_markdown = data.reflection.strip()
+    entry.reflection_html = render_markdown(entry.reflection_markdown)
+    for checked in files:
+        entry.attachments.append(PracticeAttachment(filename=checked.filename, content_type=checked.content_type,
+                                                    size=checked.size, sha256=checked.sha256, data=checked.data))
+    if submit:
+        entry.status = "submitted"
+        entry.submitted_at = utcnow()
+    db.session.flush()
+    return entry
+
+
+def delete_practice_draft(entry):
+    if entry.status != "draft":
+        raise PracticeError(_l("Only drafts can be deleted."))
+    db.session.delete(entry)
+    db.session.flush()
+
+
+def review_practice_entry(entry, mentor, decision, comment, expected_version):
+    """Approve a submitted entry, or return it with a comment saying what to fix."""
+    if entry.version != expected_version:
+        raise ReviewConflict(_l("Someone else reviewed this entry while you were looking at it."))
+    if entry.status != "submitted":
+        raise PracticeError(_l("Only submitted entries can be reviewed."))
+    comment = (comment or "").strip()
+    if decision == "return" and not comment:
+        raise PracticeError(_l("Say what to fix: write a comment when returning an entry."))
+    if decision not in ("approve", "return"):
+        raise PracticeError(_l("Choose approve or return."))
+    entry.status = "approved" if decision == "approve" else "returned"
+    entry.mentor_comment_markdown = comment
+    entry.mentor_comment_html = render_markdown(comment)
+    entry.reviewed_at = utcnow()
+    entry.reviewed_by_id = mentor.id
+    record_event(mentor, f"practice.{decision}", entry, trainee_id=entry.trainee_id, minutes=entry.minutes)
+    try:
+        db.session.flush()
+    except StaleDataError:
+        db.session.rollback()
+        raise ReviewConflict(_l("Someone else reviewed this entry while you were looking at it.")) from None
+    return entry
+
+
+def approve_practice_entries(entries, mentor):
+    """Approve several submitted entries at once (the page showed each of them in full)."""
+    for entry in entries:
+        if entry.status != "submitted":
+            raise PracticeError(_l("Only submitted entries can be reviewed."))
+    for entry in entries:
+        review_practice_entry(entry, mentor, "approve", "", entry.version)
+    return entries
+
+
+def reopen_practice_entry(entry, mentor, reason):
+    """Send an approved entry back to the trainee; its hours stop counting until approved again."""
+    reason = (reason or "").strip()
+    if entry.status != "approved":
+        raise PracticeError(_l("Only approved entries can be reopened."))
+    if not reason:
+        raise PracticeError(_l("Give a reason for reopening an approved entry."))
+    entry.status = "returned"
+    entry.mentor_comment_markdown = reason
+    entry.mentor_comment_html = render_markdown(reason)
+    entry.reviewed_at = utcnow()
+    entry.reviewed_by_id = mentor.id
+    record_event(mentor, "practice.reopen", entry, trainee_id=entry.trainee_id, reason=reason)
+    db.session.flush()
+
+
+def _confirmation_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="site-confirmation")
+
+
+def request_site_confirmation(entry):
+    """A new one-time link for the site's contact person; returns (confirmation, token)."""
+    if entry.status == "draft":
+        raise PracticeError(_l("Submit the entry before asking the site to confirm it."))
+    confirmation = SiteConfirmation(entry=entry, nonce=secrets.token_urlsafe(16))
+    db.session.add(confirmation)
+    db.session.flush()
+    return confirmation, _confirmation_serializer().dumps({"c": confirmation.id, "n": confirmation.nonce})
+
+
+def confirmation_for_token(token):
+    """The open confirmation request a link stands for, or None if forged, expired or already answered."""
+    try:
+        data = _confirmation_serializer().loads(token, max_age=CONFIRMATION_MAX_AGE)
+    except BadSignature:
+        return None
+    if not isinstance(data, dict):
+        return None
+    confirmation = db.session.get(SiteConfirmation, data.get("c"))
+    if confirmation is None or confirmation.nonce != data.get("n") or confirmation.answered_at is not None:
+        return None
+    return confirmation
+
+
+def answer_site_confirmation(confirmation, decision, contact_name, comment):
+    contact_name = (contact_name or "").strip()
+    if decision not in ("confirmed", "declined"):
+        raise PracticeError(_l("Choose confirm or decline."))
+    if not contact_name:
+        raise PracticeError(_l("Please give your name."))
+    if len(contact_name) > 200 or len(comment or "") > 2000:
+        raise PracticeError(_l("The text is too long."))
+    confirmation.decision = decision
+    confirmation.contact_name = contact_name
+    confirmation.comment = (comment or "").strip()
+    confirmation.answered_at = utcnow()
+    record_event(None, f"practice.site_{decision}", confirmation.entry, contact_name=contact_name)
+    db.session.flush()
+
+
+def save_practice_site(actor, name, kind, address="", contact_name="", contact_email="", active=True,
+                       site=None):
+    """Create a practice site, or update `site`."""
+    name = (name or "").strip()
+    if not name:
+        raise PracticeError(_l("A site needs a name."))
+    if kind not in SITE_KINDS:
+        raise PracticeError(_l("Choose the kind of site."))
+    clash = db.session.scalar(select(PracticeSite).where(PracticeSite.name == name))
+    if clash is not None and clash is not site:
+        raise PracticeError(_l("A site with this name already exists."))
+    created = site is None
+    if created:
+        site = PracticeSite()
+        db.session.add(site)
+    site.name, site.kind, site.address = name, kind, (address or "").strip()
+    site.contact_name, site.contact_email = (contact_name or "").strip(), (contact_email or "").strip()
+    site.active = bool(active)
+    db.session.flush()
+    record_event(actor, "practice_site.create" if created else "practice_site.update", site, name=name,
+                 active=site.active)
+    return site

@@ -1,0 +1,369 @@
+import csv
+import io
+from datetime import date, time
+
+from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import joinedload, selectinload
+
+from lms.auth.models import User
+from lms.clock import local_today
+from lms.curriculum.models import Course, Module
+from lms.extensions import db, limiter
+from lms.labels import upload_error_message
+from lms.learning.models import Cohort, CohortMentor, Enrolment
+from lms.permissions import (
+    can_review_practice_entry,
+    can_view_cohort,
+    can_view_practice_entry,
+    can_view_trainee_practice,
+    public,
+    require,
+    role_required,
+    signed_in,
+)
+from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
+from lms.practice.models import PracticeAttachment, PracticeEntry, PracticeSite
+from lms.practice.services import (
+    EntryData,
+    EntryInvalid,
+    PracticeError,
+    ReviewConflict,
+    answer_site_confirmation,
+    approve_practice_entries,
+    confirmation_for_token,
+    delete_practice_draft,
+    reopen_practice_entry,
+    request_site_confirmation,
+    review_practice_entry,
+    save_practice_entry,
+)
+from lms.practice.summary import practice_summary
+from lms.uploads import UploadError, check_upload
+
+bp = Blueprint("practice", __name__)
+PAGE_SIZE = 50
+
+
+def _trainee_cohorts(trainee):
+    return db.session.scalars(select(Cohort).join(Enrolment).where(Enrolment.trainee_id == trainee.id)
+                              .order_by(Cohort.name)).all()
+
+
+def _form_choices(cohorts):
+    sites = db.session.scalars(select(PracticeSite).where(PracticeSite.active.is_(True))
+                               .order_by(PracticeSite.name)).all()
+    modules = db.session.scalars(select(Module).where(Module.course_id.in_([c.course_id for c in cohorts]))
+                                 .order_by(Module.course_id, Module.position)).all()
+    return {"cohorts": cohorts, "sites": sites, "modules": modules, "activity_types": ACTIVITY_TYPES,
+            "audiences": AUDIENCES}
+
+
+def _parse(parser, value):
+    try:
+        return parser(value) if value else None
+    except ValueError:
+        return None
+
+
+def _entry_data(form, cohorts):
+    """EntryData from the submitted form; unreadable values become None for the service to report."""
+    cohort_id = _parse(int, form.get("cohort"))
+    cohort = next((c for c in cohorts if c.id == cohort_id), None) if len(cohorts) > 1 else \
+        (cohorts[0] if cohorts else None)
+    site = db.session.get(PracticeSite, _parse(int, form.get("site")) or 0)
+    audiences = {}
+    for code in AUDIENCES:
+        raw = form.get(f"aud-{code}", "").strip()
+        if raw:
+            audiences[code] = _parse(int, raw) if raw.lstrip("-").isdigit() else None
+    for code in form.getlist("audience"):
+        audiences.setdefault(code, 0)
+    module_ids = {_parse(int, v) for v in form.getlist("modules")}
+    modules = db.session.scalars(select(Module).where(Module.id.in_(module_ids - {None})))
+    return EntryData(cohort=cohort, site=site, date=_parse(date.fromisoformat, form.get("date")),
+                     start_time=_parse(time.fromisoformat, form.get("start_time")),
+                     end_time=_parse(time.fromisoformat, form.get("end_time")),
+                     duration_minutes=_parse(int, form.get("duration")),
+                     activity_type=form.get("activity_type", ""), audiences=audiences, modules=list(modules),
+                     description=form.get("description", ""), reflection=form.get("reflection", ""))
+
+
+def form_values(form):
+    """What the form showed, to fill it again after an error."""
+    values = {key: form.get(key) for key in form}
+    values["modules"] = form.getlist("modules")
+    return values
+
+
+def entry_values(entry):
+    """An entry as form values, for editing it."""
+    values = {"cohort": entry.cohort_id, "date": entry.date.isoformat(), "site": entry.site_id,
+              "start_time": entry.start_time.strftime("%H:%M") if entry.start_time else "",
+              "end_time": entry.end_time.strftime("%H:%M") if entry.end_time else "",
+              "duration": "" if entry.start_time else entry.minutes, "activity_type": entry.activity_type,
+              "modules": [str(m.id) for m in entry.modules], "description": entry.description_markdown,
+              "reflection": entry.reflection_markdown}
+    values.update({f"aud-{a.audience}": a.participants for a in entry.audiences})
+    return values
+
+
+def _uploads():
+    return [check_upload(f.filename, f.read()) for f in request.files.getlist("files") if f and f.filename]
+
+
+def _log_page(trainee, after):
+    """One page of a trainee's entries, newest first (keyset on date and id)."""
+    query = select(PracticeEntry).options(joinedload(PracticeEntry.site)) \
+        .where(PracticeEntry.trainee_id == trainee.id)
+    if after:
+        day, _sep, last_id = after.partition("_")
+        day, last_id = _parse(date.fromisoformat, day), _parse(int, last_id)
+        if day and last_id:
+            query = query.where(or_(PracticeEntry.date < day, and_(PracticeEntry.date == day,
+                                                                   PracticeEntry.id < last_id)))
+    rows = db.session.scalars(query.order_by(PracticeEntry.date.desc(), PracticeEntry.id.desc())
+                              .limit(PAGE_SIZE + 1)).all()
+    cursor = f"{rows[PAGE_SIZE - 1].date.isoformat()}_{rows[PAGE_SIZE - 1].id}" if len(rows) > PAGE_SIZE else None
+    return rows[:PAGE_SIZE], cursor
+
+
+def _render_log(trainee):
+    cohorts = _trainee_cohorts(trainee)
+    courses = db.session.scalars(select(Course).where(Course.id.in_([c.course_id for c in cohorts]))
+                                 .order_by(Course.title)).all()
+    entries, cursor = _log_page(trainee, request.args.get("after"))
+    summaries = [(course, practice_summary(trainee, course)) for course in courses]
+    return render_template("practice/log.html", trainee=trainee, entries=entries, cursor=cursor,
+                           summaries=summaries, own=trainee.id == current_user.id,
+                           paged=bool(request.args.get("after")))
+
+
+@bp.route("/practice")
+@signed_in
+def log():
+    if current_user.is_trainee:
+        return _render_log(current_user)
+    return redirect(url_for("practice.trainees"))
+
+
+@bp.route("/practice/trainees")
+@role_required("mentor", "admin")
+def trainees():
+    """Trainees whose practice this staff member follows, with approved hours."""
+    hours = (select(PracticeEntry.trainee_id, PracticeEntry.cohort_id, func.sum(PracticeEntry.minutes).label("m"))
+             .where(PracticeEntry.status == "approved").group_by(PracticeEntry.trainee_id, PracticeEntry.cohort_id)
+             .subquery())
+    waiting = (select(PracticeEntry.trainee_id, PracticeEntry.cohort_id, func.count().label("n"))
+               .where(PracticeEntry.status == "submitted")
+               .group_by(PracticeEntry.trainee_id, PracticeEntry.cohort_id).subquery())
+    query = (select(User, Cohort, func.coalesce(hours.c.m, 0), func.coalesce(waiting.c.n, 0))
+             .join(Enrolment, Enrolment.trainee_id == User.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+             .outerjoin(hours, and_(hours.c.trainee_id == User.id, hours.c.cohort_id == Cohort.id))
+             .outerjoin(waiting, and_(waiting.c.trainee_id == User.id, waiting.c.cohort_id == Cohort.id))
+             .order_by(Cohort.name, User.name))
+    if not current_user.is_admin:
+        query = query.join(CohortMentor, and_(CohortMentor.cohort_id == Cohort.id,
+                                              CohortMentor.mentor_id == current_user.id))
+    return render_template("practice/trainees.html", rows=db.session.execute(query).all())
+
+
+@bp.route("/practice/trainees/<int:trainee_id>")
+@signed_in
+def trainee_log(trainee_id):
+    trainee = db.session.get(User, trainee_id)
+    require(trainee is not None and can_view_trainee_practice(current_user, trainee))
+    return _render_log(trainee)
+
+
+@bp.route("/practice/new", methods=["GET", "POST"])
+@role_required("trainee")
+def new_entry():
+    cohorts = _trainee_cohorts(current_user)
+    if not cohorts:
+        flash(_("You are not in a cohort yet, so there is no practice to log."), "error")
+        return redirect(url_for("learning.dashboard"))
+    errors = {}
+    if request.method == "POST":
+        try:
+            entry = save_practice_entry(current_user, _entry_data(request.form, cohorts),
+                                        submit=request.form.get("action") == "submit", files=_uploads())
+            db.session.commit()
+            flash(_("Entry submitted to your mentor.") if entry.status == "submitted" else _("Draft saved."), "info")
+            return redirect(url_for("practice.entry_page", entry_id=entry.id))
+        except UploadError as error:
+            db.session.rollback()
+            errors = {"files": upload_error_message(error)}
+        except EntryInvalid as invalid:
+            db.session.rollback()
+            errors = invalid.errors
+    return render_template("practice/entry_form.html", entry=None, values=form_values(request.form), errors=errors,
+                           today=local_today().isoformat(), **_form_choices(cohorts)), 400 if errors else 200
+
+
+@bp.route("/practice/<int:entry_id>", methods=["GET", "POST"])
+@signed_in
+def entry_page(entry_id):
+    entry = db.session.get(PracticeEntry, entry_id)
+    require(entry is not None and can_view_practice_entry(current_user, entry))
+    own = entry.trainee_id == current_user.id
+    reviewer = can_review_practice_entry(current_user, entry)
+    errors, error, confirmation_link = {}, None, None
+    if request.method == "POST":
+        action = request.form.get("action", "")
+        try:
+            if action in ("save", "submit") and own:
+                save_practice_entry(current_user, _entry_data(request.form, _trainee_cohorts(current_user)),
+                                    entry=entry, submit=action == "submit", files=_uploads())
+                db.session.commit()
+                flash(_("Entry submitted to your mentor.") if action == "submit" else _("Draft saved."), "info")
+                return redirect(request.path)
+            elif action == "delete" and own:
+                delete_practice_draft(entry)
+                db.session.commit()
+                flash(_("Draft deleted."), "info")
+                return redirect(url_for("practice.log"))
+            elif action == "confirm" and own:
+                _confirmation, token = request_site_confirmation(entry)
+                db.session.commit()
+                confirmation_link = url_for("practice.confirm", token=token, _external=True)
+            elif action in ("approve", "return") and reviewer:
+                review_practice_entry(entry, current_user, action, request.form.get("comment", ""),
+                                      _parse(int, request.form.get("version")))
+                db.session.commit()
+                flash(_("Entry approved.") if action == "approve" else _("Entry returned to the trainee."), "info")
+                return redirect(url_for("grading.queue", kind="practice"))
+            elif action == "reopen" and reviewer:
+                reopen_practice_entry(entry, current_user, request.form.get("reason", ""))
+                db.session.commit()
+                flash(_("Entry reopened; its hours no longer count until approved again."), "info")
+                return redirect(request.path)
+            else:
+                require(False, 403)
+        except UploadError as upload_error:
+            db.session.rollback()
+            errors = {"files": upload_error_message(upload_error)}
+        except EntryInvalid as invalid:
+            db.session.rollback()
+            errors = invalid.errors
+        except ReviewConflict as conflict:
+            db.session.rollback()
+            flash(str(conflict), "error")
+            return redirect(request.path)
+        except PracticeError as practice_error:
+            db.session.rollback()
+            error = str(practice_error)
+    editing = own and entry.editable
+    choices = _form_choices(_trainee_cohorts(current_user)) if editing else {}
+    values = (form_values(request.form) if errors else entry_values(entry)) if editing else {}
+    return render_template("practice/entry.html", entry=entry, own=own, reviewer=reviewer, editing=editing,
+                           values=values, errors=errors, error=error, today=local_today().isoformat(),
+                           confirmation_link=confirmation_link, **choices), 400 if (errors or error) else 200
+
+
+@bp.route("/practice/attachments/<int:attachment_id>")
+@signed_in
+def download_attachment(attachment_id):
+    attachment = db.session.get(PracticeAttachment, attachment_id)
+    require(attachment is not None and can_view_practice_entry(current_user, attachment.entry))
+    response = Response(attachment.data, mimetype=attachment.content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=attachment.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+CSV_COLUMNS = ("trainee", "email", "cohort", "date", "start", "end", "hours", "site", "activity_type",
+               "audiences", "participants", "modules", "status", "description", "reflection", "mentor_comment")
+
+
+def _csv_safe(value):
+    """Spreadsheets run cells starting with = + - @ as formulas; prefix them so they stay text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_response(entries, filename):
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(CSV_COLUMNS)
+    for e in entries:
+        writer.writerow([_csv_safe(v) for v in (
+            e.trainee.name, e.trainee.email, e.cohort.name, e.date.isoformat(),
+            e.start_time.strftime("%H:%M") if e.start_time else "", e.end_time.strftime("%H:%M") if e.end_time else "",
+            f"{e.minutes / 60:.2f}", e.site.name, e.activity_type,
+            "; ".join(f"{a.audience}:{a.participants}" for a in e.audiences), e.participants,
+            "; ".join(m.title for m in e.modules), e.status, e.description_markdown, e.reflection_markdown,
+            e.mentor_comment_markdown)])
+    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+    response.headers.set("Content-Disposition", "attachment", filename=filename)
+    return response
+
+
+def _entries_for_export(*conditions):
+    return db.session.scalars(select(PracticeEntry).options(
+        selectinload(PracticeEntry.trainee), selectinload(PracticeEntry.cohort), selectinload(PracticeEntry.site),
+        selectinload(PracticeEntry.audiences), selectinload(PracticeEntry.modules))
+        .where(*conditions).order_by(PracticeEntry.date, PracticeEntry.id)).all()
+
+
+@bp.route("/practice/trainees/<int:trainee_id>/export.csv")
+@signed_in
+def export_trainee(trainee_id):
+    trainee = db.session.get(User, trainee_id)
+    require(trainee is not None and can_view_trainee_practice(current_user, trainee))
+    return _csv_response(_entries_for_export(PracticeEntry.trainee_id == trainee.id),
+                         f"practice-log-{trainee.id}.csv")
+
+
+@bp.route("/practice/cohorts/<int:cohort_id>/export.csv")
+@role_required("mentor", "admin")
+def export_cohort(cohort_id):
+    cohort = db.session.get(Cohort, cohort_id)
+    require(cohort is not None and can_view_cohort(current_user, cohort))
+    return _csv_response(_entries_for_export(PracticeEntry.cohort_id == cohort.id),
+                         f"practice-log-cohort-{cohort.id}.csv")
+
+
+@bp.route("/mentor/practice/approve", methods=["GET", "POST"])
+@role_required("mentor")
+def approve_many():
+    """Approve several entries from one page that shows each of them in full."""
+    ids = {i for i in (_parse(int, v) for v in request.values.getlist("ids")) if i}
+    entries = db.session.scalars(select(PracticeEntry).where(PracticeEntry.id.in_(ids))
+                                 .order_by(PracticeEntry.submitted_at, PracticeEntry.id)).all()
+    entries = [e for e in entries if e.status == "submitted" and can_review_practice_entry(current_user, e)]
+    if request.method == "POST":
+        read = {_parse(int, v) for v in request.form.getlist("read")}
+        chosen = [e for e in entries if e.id in read]
+        if not chosen:
+            flash(_("Tick “I have read this entry” for each entry you approve."), "error")
+        else:
+            approve_practice_entries(chosen, current_user)
+            db.session.commit()
+            flash(_("%(n)d entries approved.", n=len(chosen)), "info")
+            return redirect(url_for("grading.queue", kind="practice"))
+    return render_template("practice/approve.html", entries=entries)
+
+
+@bp.route("/confirm/<token>", methods=["GET", "POST"])
+@public
+@limiter.limit("30 per minute")
+def confirm(token):
+    """The site's contact person confirms or declines an entry, without an account."""
+    confirmation = confirmation_for_token(token)
+    if confirmation is None:
+        return render_template("practice/confirm_invalid.html"), 400
+    error = None
+    if request.method == "POST":
+        try:
+            answer_site_confirmation(confirmation, request.form.get("decision"), request.form.get("name"),
+                                     request.form.get("comment", ""))
+            db.session.commit()
+            return render_template("practice/confirm_done.html", confirmation=confirmation)
+        except PracticeError as practice_error:
+            db.session.rollback()
+            error = str(practice_error)
+    return render_template("practice/confirm.html", entry=confirmation.entry, error=error), 400 if error else 200
