@@ -1,5 +1,6 @@
 """Configuration from the environment (see the table in README.md)."""
 import os
+import tempfile
 from pathlib import Path
 
 BASE_DIR = Path(__file__).resolve().parent
@@ -17,6 +18,9 @@ class Config:
     LOGIN_LIMIT_PER_CLIENT = "10 per minute"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;30 per hour"
     SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
+    LMS_ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Школа менеджеров соседских сообществ")
+    # RSA key that signs Open Badges credentials; every app host must share it.
+    LMS_SIGNING_KEY_PATH = os.environ.get("LMS_SIGNING_KEY_PATH", str(INSTANCE_DIR / "credential_signing_key.pem"))
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ("ru", "en")
@@ -33,3 +37,4 @@ class TestConfig(Config):
     LMS_COURSES_DIR = str(BASE_DIR / "tests" / "fixtures" / "courses")
     LMS_BASE_URL = "http://localhost"
     RATELIMIT_STORAGE_URI = "memory://"
+    LMS_SIGNING_KEY_PATH = os.path.join(tempfile.gettempdir(), "lms-test-credential-signing-key.pem")

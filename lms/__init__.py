@@ -40,6 +40,7 @@ def create_app(config):
     from lms import audit  # noqa: F401  (registers the model)
     from lms.admin.views import bp as admin_bp
     from lms.auth.views import bp as auth_bp
+    from lms.certificates.views import bp as certificates_bp
     from lms.cli import lms_cli
     from lms.grading.views import bp as grading_bp
     from lms.learning.views import bp as learning_bp
@@ -49,6 +50,7 @@ def create_app(config):
     app.register_blueprint(learning_bp)
     app.register_blueprint(grading_bp)
     app.register_blueprint(practice_bp)
+    app.register_blueprint(certificates_bp)
     app.register_blueprint(admin_bp)
     app.cli.add_command(lms_cli)
 

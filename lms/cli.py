@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import ROLES, User, find_user_by_email
 from lms.auth.services import AccountError, check_password, create_user, make_set_password_token
+from lms.certificates.services import issue_certificates_for_cohort
 from lms.clock import local_today
 from lms.curriculum.models import Course, Module
 from lms.curriculum.services import sync_curriculum
@@ -162,3 +163,24 @@ def _print_demo_accounts():
     if lines:
         click.echo("Demo accounts (role e-mail password):")
         click.echo("\n".join(lines))
+
+
+@lms_cli.command("issue-certificates")
+@click.option("--cohort", "cohort_id", type=int, required=True, help="Cohort id.")
+@click.option("--actor", "actor_email", required=True, help="E-mail of the administrator issuing them.")
+def issue_certificates_command(cohort_id, actor_email):
+    """Issue certificates to every eligible trainee of a cohort, in one transaction."""
+    cohort = db.session.get(Cohort, cohort_id)
+    actor = find_user_by_email(actor_email)
+    if cohort is None:
+        raise click.ClickException(f"No cohort with id {cohort_id}.")
+    if actor is None or not actor.is_admin:
+        raise click.ClickException(f"{actor_email} is not an administrator.")
+
+    def progress(done, total):
+        if done == total or done % 50 == 0:
+            click.echo(f"{done}/{total} checked")
+
+    issued = issue_certificates_for_cohort(cohort, actor, progress=progress)
+    db.session.commit()
+    click.echo(f"Issued {len(issued)} certificate(s) in cohort '{cohort.name}'.")

@@ -7,6 +7,7 @@ from datetime import timedelta
 
 import pytest
 
+from lms.certificates.services import issue_certificate
 from lms.clock import local_today
 from lms.curriculum.models import Assignment
 from lms.extensions import db
@@ -44,6 +45,19 @@ ROUTES = {
     "practice.export_cohort": ("cohort-staff", "GET", "/practice/cohorts/{cohort}/export.csv"),
     "practice.approve_many": ("mentor", "GET", "/mentor/practice/approve?ids={entry}"),
     "practice.confirm": ("public", "GET", "/confirm/not-a-token"),
+    "certificates.verify_form": ("public", "GET", "/verify"),
+    "certificates.verify": ("public", "GET", "/verify/not-a-code"),
+    "certificates.verify_pdf": ("public", "GET", "/verify/not-a-code.pdf"),
+    "certificates.verify_jwt": ("public", "GET", "/verify/not-a-code.jwt"),
+    "certificates.issuer": ("public", "GET", "/issuer"),
+    "certificates.issuer_jwks": ("public", "GET", "/issuer/jwks"),
+    "certificates.revocation_list": ("public", "GET", "/status/revocation"),
+    "certificates.my_certificates": ("trainee-only", "GET", "/certificates"),
+    "certificates.admin_certificates": ("admin", "GET", "/admin/certificates"),
+    "certificates.admin_issue": ("admin-write", "POST", "/admin/certificates/issue",
+                                 {"trainee": "{trainee}", "course": "{course}"}),
+    "certificates.admin_issue_cohort": ("admin", "GET", "/admin/certificates/cohorts/{cohort}/issue"),
+    "certificates.admin_revoke": ("admin-write", "POST", "/admin/certificates/{certificate}/revoke"),
     "admin.practice_sites": ("admin", "GET", "/admin/practice-sites"),
     "admin.practice_site": ("admin", "GET", "/admin/practice-sites/{site}"),
 }
@@ -76,6 +90,8 @@ EXPECTED = {
     "mentor": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=200, admin=403),
     "mentor-own": dict(anonymous="login", trainee=403, other=403, mentor=(200, 302), other_mentor=404, admin=403),
     "admin": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=403, admin=200),
+    "admin-write": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=403, admin=302),
+    "trainee-only": dict(anonymous="login", trainee=200, other=200, mentor=403, other_mentor=403, admin=403),
 }
 VISITORS = ("anonymous", "trainee", "other", "mentor", "other_mentor", "admin")
 
@@ -93,8 +109,10 @@ def samples(people):
         cohort=people.cohort, site=site, date=local_today() - timedelta(days=1), duration_minutes=60,
         activity_type="workshop_class", description="Занятие", reflection="Итоги"),
         submit=True, files=[check_upload("photo.png", PNG)])
+    certificate, _created = issue_certificate(people.trainee, people.course, people.admin, override_reason="test")
     db.session.commit()
-    return {"file": upload.files[0].id, "submission": text.id, "entry": entry.id, "site": site.id,
+    return {"certificate": certificate.id, "course": people.course.id, "file": upload.files[0].id,
+            "submission": text.id, "entry": entry.id, "site": site.id,
             "attachment": entry.attachments[0].id, "trainee": people.trainee.id, "cohort": people.cohort.id}
 
 
@@ -113,7 +131,7 @@ def test_every_view_declares_its_access(app):
 
 
 def test_public_routes_answer_anonymous_visitors(client, people):
-    for endpoint, (kind, method, url) in ROUTES.items():
+    for endpoint, (kind, method, url, *_data) in ROUTES.items():
         if kind != "public":
             continue
         data = {"csrf_token": csrf_token(client)} if method == "POST" else None
@@ -124,16 +142,17 @@ def test_public_routes_answer_anonymous_visitors(client, people):
 
 @pytest.mark.parametrize("visitor", VISITORS)
 def test_access_matrix(app, people, samples, visitor):
-    requests = [(kind, method, url, None) for kind, method, url in ROUTES.values() if kind != "public"]
+    requests = [(route + (None,))[:4] for route in ROUTES.values() if route[0] != "public"]
     failures = []
     for kind, method, url, data in requests + EXTRA_REQUESTS:
         client = app.test_client()  # a fresh visitor each time: no request sees another's effects
         if visitor != "anonymous":
             login(client, getattr(people, visitor))
         url = url.format(**samples)
+        data = {key: str(value).format(**samples) for key, value in (data or {}).items()}
         expected = EXPECTED[kind][visitor]
         if method == "POST":
-            data = {**(data or {}), "csrf_token": csrf_token(client, "/" if visitor != "anonymous" else "/login")}
+            data = {**data, "csrf_token": csrf_token(client, "/" if visitor != "anonymous" else "/login")}
         response = client.open(url, method=method, data=data)
         if expected == "login":
             ok = response.status_code == 302 and response.headers["Location"].startswith("/login")

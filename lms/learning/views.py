@@ -4,6 +4,7 @@ from flask_login import current_user
 from sqlalchemy import select
 from sqlalchemy.orm import load_only
 
+from lms.certificates.services import certificates_of
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
 from lms.grading.services import attempts_by_assignment, unseen_feedback
@@ -42,6 +43,7 @@ def dashboard():
         "learning/dashboard.html",
         progress=courses_of_trainee(user) if user.is_trainee else [],
         feedback=unseen_feedback(user) if user.is_trainee else [],
+        certificates=certificates_of(user) if user.is_trainee else [],
         mentor_cohorts=cohorts_of_mentor(user) if user.is_mentor else [],
         courses=all_courses_with_counts() if user.is_admin else [])
 

@@ -1,0 +1,84 @@
+"""Who may receive a course's certificate: the one place the dashboard, admin pages and issuing ask.
+
+Rules come from `certificate:` in course.md: required assignments passed, approved practice hours,
+and a minimum number of different kinds of practice activity.
+"""
+from dataclasses import dataclass, field
+
+from sqlalchemy import distinct, func, select
+
+from lms.curriculum.models import Assignment
+from lms.extensions import db
+from lms.grading.models import Submission
+from lms.grading.services import counted_attempt
+from lms.learning.models import Cohort
+from lms.practice.models import PracticeEntry
+
+
+@dataclass
+class Requirement:
+    kind: str  # "assignment", "hours" or "activity_types"
+    label: str  # assignment title; empty for the others
+    done: bool
+    have: float = 0
+    need: float = 0
+
+
+@dataclass
+class Eligibility:
+    trainee_id: int
+    approved_hours: float = 0
+    requirements: list = field(default_factory=list)
+
+    @property
+    def eligible(self):
+        return all(r.done for r in self.requirements)
+
+    @property
+    def missing(self):
+        return [r for r in self.requirements if not r.done]
+
+
+def compute_eligibility(course, trainee_ids):
+    """{trainee id: Eligibility} for course, in four queries however many trainees."""
+    rules = course.certificate or {}
+    keys = rules.get("required_assignments", [])
+    need_hours = rules.get("practice_hours", 0)
+    need_kinds = rules.get("min_activity_types", 0)
+    trainee_ids = list(trainee_ids)
+    assignments = db.session.scalars(select(Assignment).where(
+        Assignment.course_id == course.id, Assignment.key.in_(keys))).all() if keys else []
+    by_key = {a.key: a for a in assignments}
+    attempts = db.session.scalars(select(Submission).where(
+        Submission.assignment_id.in_([a.id for a in assignments]), Submission.trainee_id.in_(trainee_ids),
+        Submission.status != "draft").order_by(Submission.attempt)).all() if assignments and trainee_ids else []
+    in_course = PracticeEntry.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id))
+    practice = {row[0]: row[1:] for row in db.session.execute(
+        select(PracticeEntry.trainee_id, func.sum(PracticeEntry.minutes),
+               func.count(distinct(PracticeEntry.activity_type)))
+        .where(PracticeEntry.status == "approved", in_course, PracticeEntry.trainee_id.in_(trainee_ids))
+        .group_by(PracticeEntry.trainee_id))} if trainee_ids else {}
+
+    grouped = {}
+    for attempt in attempts:
+        grouped.setdefault((attempt.trainee_id, attempt.assignment_id), []).append(attempt)
+    result = {}
+    for trainee_id in trainee_ids:
+        minutes, kinds = practice.get(trainee_id, (0, 0))
+        hours = round((minutes or 0) / 60, 1)
+        item = Eligibility(trainee_id, approved_hours=hours)
+        for key in keys:
+            assignment = by_key.get(key)
+            counted = counted_attempt(assignment, grouped.get((trainee_id, assignment.id), [])) if assignment else None
+            item.requirements.append(Requirement("assignment", assignment.title if assignment else key,
+                                                 counted is not None and counted.status == "passed"))
+        if need_hours:
+            item.requirements.append(Requirement("hours", "", hours >= need_hours, hours, need_hours))
+        if need_kinds:
+            item.requirements.append(Requirement("activity_types", "", kinds >= need_kinds, kinds, need_kinds))
+        result[trainee_id] = item
+    return result
+
+
+def eligibility_of(trainee, course):
+    return compute_eligibility(course, [trainee.id])[trainee.id]

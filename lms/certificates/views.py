@@ -1,0 +1,185 @@
+from flask import Blueprint, Response, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import ngettext
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from lms.auth.models import User
+from lms.certificates.credentials import (
+    credential_jwt,
+    issuer_profile,
+    public_jwks,
+    revocation_list_jwt,
+    verify_url,
+)
+from lms.certificates.eligibility import compute_eligibility
+from lms.certificates.models import Certificate
+from lms.certificates.pdf import certificate_pdf
+from lms.certificates.services import (
+    CertificateError,
+    certificates_of,
+    find_certificate,
+    issue_certificate,
+    issue_certificates_for_cohort,
+    revoke_certificate,
+)
+from lms.curriculum.models import Course
+from lms.extensions import db, limiter
+from lms.learning.models import Cohort, Enrolment
+from lms.permissions import public, require, role_required
+
+bp = Blueprint("certificates", __name__)
+VERIFY_LIMIT = "60 per minute"
+
+
+def _noindex(response):
+    response.headers["X-Robots-Tag"] = "noindex, nofollow"
+    return response
+
+
+@bp.route("/verify")
+@public
+def verify_form():
+    code = (request.args.get("code") or "").strip()
+    if code:
+        return redirect(url_for("certificates.verify", code=code))
+    return _noindex(Response(render_template("certificates/verify_form.html")))
+
+
+@bp.route("/verify/<code>")
+@public
+@limiter.limit(VERIFY_LIMIT)
+def verify(code):
+    certificate = find_certificate(code)
+    response = Response(render_template("certificates/verify.html", certificate=certificate, code=code),
+                        status=200 if certificate else 404)
+    return _noindex(response)
+
+
+@bp.route("/verify/<code>.pdf")
+@public
+@limiter.limit(VERIFY_LIMIT)
+def verify_pdf(code):
+    certificate = find_certificate(code)
+    require(certificate is not None)
+    response = Response(certificate_pdf(certificate, verify_url(certificate)), mimetype="application/pdf")
+    response.headers.set("Content-Disposition", "inline", filename=f"certificate-{certificate.short_code}.pdf")
+    return _noindex(response)
+
+
+@bp.route("/verify/<code>.jwt")
+@public
+@limiter.limit(VERIFY_LIMIT)
+def verify_jwt(code):
+    certificate = find_certificate(code)
+    require(certificate is not None)
+    return _noindex(Response(credential_jwt(certificate), mimetype="application/jwt"))
+
+
+@bp.route("/issuer")
+@public
+def issuer():
+    return jsonify(issuer_profile())
+
+
+@bp.route("/issuer/jwks")
+@public
+def issuer_jwks():
+    return jsonify(public_jwks())
+
+
+@bp.route("/status/revocation")
+@public
+def revocation_list():
+    response = Response(revocation_list_jwt(), mimetype="application/jwt")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@bp.route("/certificates")
+@role_required("trainee")
+def my_certificates():
+    """The trainee's certificates, and for each course what is done and what is missing."""
+    cohorts = db.session.scalars(select(Cohort).options(selectinload(Cohort.course)).join(Enrolment)
+                                 .where(Enrolment.trainee_id == current_user.id)).all()
+    certificates = certificates_of(current_user)
+    progress = [(c.course, compute_eligibility(c.course, [current_user.id])[current_user.id]) for c in cohorts]
+    return render_template("certificates/mine.html", certificates=certificates, progress=progress)
+
+
+@bp.route("/admin/certificates")
+@role_required("admin")
+def admin_certificates():
+    cohorts = db.session.scalars(select(Cohort).options(selectinload(Cohort.course)).order_by(Cohort.name)).all()
+    cohort = next((c for c in cohorts if str(c.id) == request.args.get("cohort")), cohorts[0] if cohorts else None)
+    rows = []
+    if cohort is not None:
+        trainees = db.session.scalars(select(User).join(Enrolment).where(Enrolment.cohort_id == cohort.id)
+                                      .order_by(User.name)).all()
+        eligibility = compute_eligibility(cohort.course, [t.id for t in trainees])
+        issued = {c.trainee_id: c for c in db.session.scalars(select(Certificate).where(
+            Certificate.course_id == cohort.course_id, Certificate.trainee_id.in_([t.id for t in trainees]))
+            .order_by(Certificate.issued_at))}
+        rows = [(t, eligibility[t.id], issued.get(t.id)) for t in trainees]
+    ready = sum(1 for _t, e, c in rows if e.eligible and (c is None or not c.is_valid))
+    return render_template("certificates/admin.html", cohorts=cohorts, cohort=cohort, rows=rows, ready=ready)
+
+
+@bp.route("/admin/certificates/issue", methods=["POST"])
+@role_required("admin")
+def admin_issue():
+    trainee = db.session.get(User, _int(request.form.get("trainee")))
+    course = db.session.get(Course, _int(request.form.get("course")))
+    require(trainee is not None and course is not None)
+    try:
+        certificate, created = issue_certificate(trainee, course, current_user,
+                                                 override_reason=request.form.get("override_reason"))
+        db.session.commit()
+        flash(_("Certificate %(code)s issued to %(name)s.", code=certificate.short_code, name=trainee.name)
+              if created else _("%(name)s already has a valid certificate.", name=trainee.name), "info")
+    except CertificateError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("certificates.admin_certificates", cohort=request.form.get("cohort")))
+
+
+@bp.route("/admin/certificates/cohorts/<int:cohort_id>/issue", methods=["GET", "POST"])
+@role_required("admin")
+def admin_issue_cohort(cohort_id):
+    """Confirm, then issue to every eligible trainee of the cohort in one transaction."""
+    cohort = db.session.get(Cohort, cohort_id)
+    require(cohort is not None)
+    if request.method == "POST":
+        issued = issue_certificates_for_cohort(cohort, current_user)
+        db.session.commit()
+        flash(ngettext("%(num)d certificate issued.", "%(num)d certificates issued.", len(issued)), "info")
+        return redirect(url_for("certificates.admin_certificates", cohort=cohort.id))
+    trainee_ids = db.session.scalars(select(Enrolment.trainee_id).where(Enrolment.cohort_id == cohort.id)).all()
+    eligibility = compute_eligibility(cohort.course, trainee_ids)
+    holders = set(db.session.scalars(select(Certificate.trainee_id).where(
+        Certificate.course_id == cohort.course_id, Certificate.revoked_at.is_(None))))
+    count = sum(1 for t in trainee_ids if eligibility[t].eligible and t not in holders)
+    return render_template("certificates/confirm_issue.html", cohort=cohort, count=count)
+
+
+@bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["POST"])
+@role_required("admin")
+def admin_revoke(certificate_id):
+    certificate = db.session.get(Certificate, certificate_id)
+    require(certificate is not None)
+    try:
+        revoke_certificate(certificate, current_user, request.form.get("reason"))
+        db.session.commit()
+        flash(_("Certificate %(code)s revoked.", code=certificate.short_code), "info")
+    except CertificateError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    return redirect(url_for("certificates.admin_certificates", cohort=certificate.cohort_id))
+
+
+def _int(value):
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
