@@ -26,7 +26,7 @@ test: $(VENV)/.installed $(CATALOGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed $(CATALOGS)
-	@echo "no benchmarks yet"
+	$(BIN)/python bench/certificates.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

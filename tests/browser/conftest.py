@@ -32,7 +32,7 @@ def _free_port():
 
 @pytest.fixture(scope="session")
 def server(tmp_path_factory):
-    """Base URL and demo accounts {email: (role, password)} of a freshly set-up server."""
+    """Base URL, demo accounts {email: (role, password)} and environment of a freshly set-up server."""
     home = tmp_path_factory.mktemp("server")
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{home / 'lms.sqlite3'}",
@@ -56,7 +56,7 @@ def server(tmp_path_factory):
                 time.sleep(0.1)
         else:
             pytest.fail("the server did not start")
-        yield base, accounts
+        yield base, accounts, env
     finally:
         process.terminate()
         process.wait(timeout=10)
@@ -85,3 +85,16 @@ def page(browser):
     page.set_default_timeout(10000)
     yield page
     context.close()
+
+
+@pytest.fixture(scope="session")
+def server_app(server):
+    """An app on the server's database, for tests to prepare data through the services."""
+    from config import Config
+    from lms import create_app
+
+    _base, _accounts, env = server
+    config = type("ServerConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
+                                               "SECRET_KEY": env["SECRET_KEY"], "LMS_BASE_URL": env["LMS_BASE_URL"],
+                                               "ARGON2_PROFILE": "CHEAPEST"})
+    return create_app(config)

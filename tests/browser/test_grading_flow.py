@@ -31,7 +31,7 @@ def mentor_decides(page, base, accounts, decision, scores, feedback):
 
 
 def test_return_revise_and_pass(server, page):
-    base, accounts = server
+    base, accounts, _env = server
     trainee = "trainee2@example.org"
 
     sign_in(page, base, accounts, trainee)

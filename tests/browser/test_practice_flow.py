@@ -16,7 +16,7 @@ def sign_in(page, base, accounts, email):
 
 
 def test_log_return_fix_approve(server, page, tmp_path):
-    base, accounts = server
+    base, accounts, _env = server
     trainee, mentor = "trainee3@example.org", "mentor@example.org"
     photo = tmp_path / "фото.png"
     photo.write_bytes(PNG)

@@ -5,7 +5,7 @@ pytestmark = pytest.mark.browser
 
 
 def test_trainee_marks_a_module_done(server, page):
-    base, accounts = server
+    base, accounts, _env = server
     email = "trainee1@example.org"
     _role, password = accounts[email]
 
