@@ -53,6 +53,7 @@ ROUTES = {
     "certificates.issuer_jwks": ("public", "GET", "/issuer/jwks"),
     "certificates.revocation_list": ("public", "GET", "/status/revocation"),
     "certificates.my_certificates": ("trainee-only", "GET", "/certificates"),
+    "certificates.portfolio": ("trainee-only", "GET", "/portfolio.zip"),
     "certificates.admin_certificates": ("admin", "GET", "/admin/certificates"),
     "certificates.admin_issue": ("admin-write", "POST", "/admin/certificates/issue",
                                  {"trainee": "{trainee}", "course": "{course}"}),

@@ -6,6 +6,7 @@ import json
 import os
 import shutil
 import subprocess
+import zipfile
 from datetime import timedelta
 
 import jwt
@@ -382,3 +383,19 @@ def test_trainee_sees_certificates_on_the_dashboard(client, people, certificate)
     login(client, people.trainee)
     text = page_text(client.get("/"))
     assert "Мои сертификаты" in text and certificate.short_code in text and "Действителен" in text
+
+
+def test_portfolio_zip_has_the_whole_record(client, people, certificate):
+    login(client, people.trainee)
+    response = client.get("/portfolio.zip")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+    archive = zipfile.ZipFile(io.BytesIO(response.data))
+    names = archive.namelist()
+    assert {"practice-log.csv", "practice-log.html", "submissions.html"} <= set(names)
+    stem = f"certificates/{certificate.short_code}"
+    assert f"{stem}.pdf" in names and f"{stem}.jwt" in names
+    log = archive.read("practice-log.html").decode()
+    assert "Итоги" in log and "Мастерская или занятие" in log
+    assert "Хорошо" in archive.read("submissions.html").decode()
+    claims = verify_token(archive.read(f"certificates/{certificate.short_code}.jwt").decode(), public_key(client))
+    assert claims["vc"]["name"] == "Тестовый курс"

@@ -16,6 +16,7 @@ from lms.certificates.credentials import (
 from lms.certificates.eligibility import compute_eligibility
 from lms.certificates.models import Certificate
 from lms.certificates.pdf import certificate_pdf
+from lms.certificates.portfolio import build_portfolio
 from lms.certificates.services import (
     CertificateError,
     certificates_of,
@@ -106,6 +107,15 @@ def my_certificates():
     certificates = certificates_of(current_user)
     progress = [(c.course, compute_eligibility(c.course, [current_user.id])[current_user.id]) for c in cohorts]
     return render_template("certificates/mine.html", certificates=certificates, progress=progress)
+
+
+@bp.route("/portfolio.zip")
+@role_required("trainee")
+def portfolio():
+    """Everything the trainee did, as one ZIP that is theirs to keep."""
+    response = Response(build_portfolio(current_user), mimetype="application/zip")
+    response.headers.set("Content-Disposition", "attachment", filename="portfolio.zip")
+    return response
 
 
 @bp.route("/admin/certificates")

@@ -1,12 +1,10 @@
-import csv
-import io
 from datetime import date, time
 
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
 from lms.auth.models import User
 from lms.clock import local_today
@@ -25,6 +23,7 @@ from lms.permissions import (
     signed_in,
 )
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
+from lms.practice.export import entries_for_export, practice_log_csv
 from lms.practice.models import PracticeAttachment, PracticeEntry, PracticeSite
 from lms.practice.services import (
     EntryData,
@@ -275,38 +274,10 @@ def download_attachment(attachment_id):
     return response
 
 
-CSV_COLUMNS = ("trainee", "email", "cohort", "date", "start", "end", "hours", "site", "activity_type",
-               "audiences", "participants", "modules", "status", "description", "reflection", "mentor_comment")
-
-
-def _csv_safe(value):
-    """Spreadsheets run cells starting with = + - @ as formulas; prefix them so they stay text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
-
-
 def _csv_response(entries, filename):
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_COLUMNS)
-    for e in entries:
-        writer.writerow([_csv_safe(v) for v in (
-            e.trainee.name, e.trainee.email, e.cohort.name, e.date.isoformat(),
-            e.start_time.strftime("%H:%M") if e.start_time else "", e.end_time.strftime("%H:%M") if e.end_time else "",
-            f"{e.minutes / 60:.2f}", e.site.name, e.activity_type,
-            "; ".join(f"{a.audience}:{a.participants}" for a in e.audiences), e.participants,
-            "; ".join(m.title for m in e.modules), e.status, e.description_markdown, e.reflection_markdown,
-            e.mentor_comment_markdown)])
-    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
+    response = Response(practice_log_csv(entries), mimetype="text/csv")
     response.headers.set("Content-Disposition", "attachment", filename=filename)
     return response
-
-
-def _entries_for_export(*conditions):
-    return db.session.scalars(select(PracticeEntry).options(
-        selectinload(PracticeEntry.trainee), selectinload(PracticeEntry.cohort), selectinload(PracticeEntry.site),
-        selectinload(PracticeEntry.audiences), selectinload(PracticeEntry.modules))
-        .where(*conditions).order_by(PracticeEntry.date, PracticeEntry.id)).all()
 
 
 @bp.route("/practice/trainees/<int:trainee_id>/export.csv")
@@ -314,8 +285,7 @@ def _entries_for_export(*conditions):
 def export_trainee(trainee_id):
     trainee = db.session.get(User, trainee_id)
     require(trainee is not None and can_view_trainee_practice(current_user, trainee))
-    return _csv_response(_entries_for_export(PracticeEntry.trainee_id == trainee.id),
-                         f"practice-log-{trainee.id}.csv")
+    return _csv_response(entries_for_export(PracticeEntry.trainee_id == trainee.id), f"practice-log-{trainee.id}.csv")
 
 
 @bp.route("/practice/cohorts/<int:cohort_id>/export.csv")
@@ -323,7 +293,7 @@ def export_trainee(trainee_id):
 def export_cohort(cohort_id):
     cohort = db.session.get(Cohort, cohort_id)
     require(cohort is not None and can_view_cohort(current_user, cohort))
-    return _csv_response(_entries_for_export(PracticeEntry.cohort_id == cohort.id),
+    return _csv_response(entries_for_export(PracticeEntry.cohort_id == cohort.id),
                          f"practice-log-cohort-{cohort.id}.csv")
 
 
