@@ -1,13 +1,15 @@
 """The application factory: extensions, blueprints, CLI, error pages and security headers."""
 import os
 import secrets
+import sqlite3
 from pathlib import Path
 
 from flask import Flask, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
+from sqlalchemy.engine import Engine
 from sqlalchemy.orm import joinedload
 from werkzeug.exceptions import HTTPException
 
@@ -72,6 +74,14 @@ def load_or_create_secret_key(instance_dir):
     with os.fdopen(fd, "w") as f:
         f.write(secrets.token_hex(32))
     return path.read_text().strip()
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_unicode_lower(dbapi_connection, _record):
+    """SQLite's lower() only folds ASCII; searches for Cyrillic names need the full Unicode one."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function("lower", 1, lambda value: value.lower() if isinstance(value, str) else value,
+                                         deterministic=True)
 
 
 def _prepare_sqlite(app):

@@ -10,7 +10,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from lms.auth.models import ROLES, User, find_user_by_email
-from lms.auth.services import AccountError, check_password, create_user, make_set_password_token
+from lms.auth.services import AccountError, check_password, create_user, set_password_url
 from lms.certificates.services import issue_certificates_for_cohort
 from lms.clock import local_today
 from lms.curriculum.models import Course, Module
@@ -77,10 +77,6 @@ def create_user_command(email, name, roles, password_stdin):
     click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))}).")
     if password is None:
         click.echo(f"Set-password link (valid 7 days, single use): {set_password_url(user)}")
-
-
-def set_password_url(user):
-    return f"{current_app.config['LMS_BASE_URL']}/set-password/{make_set_password_token(user)}"
 
 
 def demo_password(email):

@@ -59,6 +59,13 @@ ROUTES = {
                                  {"trainee": "{trainee}", "course": "{course}"}),
     "certificates.admin_issue_cohort": ("admin", "GET", "/admin/certificates/cohorts/{cohort}/issue"),
     "certificates.admin_revoke": ("admin-write", "POST", "/admin/certificates/{certificate}/revoke"),
+    "admin.users": ("admin", "GET", "/admin/users"),
+    "admin.invite_user": ("admin", "GET", "/admin/users/new"),
+    "admin.user_page": ("admin", "GET", "/admin/users/{trainee}"),
+    "admin.cohorts": ("admin", "GET", "/admin/cohorts"),
+    "admin.cohort_page": ("cohort-staff", "GET", "/admin/cohorts/{cohort}"),
+    "admin.trainee_record": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/trainees/{trainee}"),
+    "admin.audit_log": ("admin", "GET", "/admin/audit"),
     "admin.practice_sites": ("admin", "GET", "/admin/practice-sites"),
     "admin.practice_site": ("admin", "GET", "/admin/practice-sites/{site}"),
 }
@@ -69,6 +76,8 @@ EXTRA_REQUESTS = [
     ("trainee-own-entry-write", "POST", "/practice/{entry}", {"action": "confirm"}),
     ("mentor-own-entry-write", "POST", "/practice/{entry}", {"action": "return", "comment": "Исправьте",
                                                            "version": "1"}),
+    ("cohort-admin-write", "POST", "/admin/cohorts/{cohort}", {"action": "settings", "name": "Группа 1"}),
+    ("admin-write", "POST", "/admin/users/{trainee}", {"action": "roles", "roles": "trainee"}),
     ("mentor-own", "POST", "/mentor/submissions/{submission}", {"decision": "return", "feedback": "Доработайте",
                                                                  "version": "1", "score-0": "", "score-1": ""}),
 ]
@@ -92,6 +101,7 @@ EXPECTED = {
     "mentor-own": dict(anonymous="login", trainee=403, other=403, mentor=(200, 302), other_mentor=404, admin=403),
     "admin": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=403, admin=200),
     "admin-write": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=403, admin=302),
+    "cohort-admin-write": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=404, admin=302),
     "trainee-only": dict(anonymous="login", trainee=200, other=200, mentor=403, other_mentor=403, admin=403),
 }
 VISITORS = ("anonymous", "trainee", "other", "mentor", "other_mentor", "admin")

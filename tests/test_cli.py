@@ -35,14 +35,14 @@ def test_create_user_without_password_prints_a_working_link(runner, client):
 def test_create_user_bad_input_changes_nothing(runner):
     runner.invoke(args=["lms", "create-user", "a@example.org", "--name", "А", "--role", "trainee"])
     duplicate = runner.invoke(args=["lms", "create-user", "A@example.org", "--name", "Б", "--role", "mentor"])
-    assert duplicate.exit_code == 1 and "already exists" in duplicate.output
+    assert duplicate.exit_code == 1 and "уже есть" in duplicate.output
     bad_role = runner.invoke(args=["lms", "create-user", "b@example.org", "--name", "Б", "--role", "boss"])
     assert bad_role.exit_code == 2
     bad_email = runner.invoke(args=["lms", "create-user", "not-an-email", "--name", "Б", "--role", "trainee"])
-    assert bad_email.exit_code == 1 and "invalid e-mail" in bad_email.output
+    assert bad_email.exit_code == 1 and "Введите правильный адрес" in bad_email.output
     short = runner.invoke(args=["lms", "create-user", "c@example.org", "--name", "В", "--role", "trainee",
                                 "--password-stdin"], input="short\n")
-    assert short.exit_code == 1 and "at least 10 characters" in short.output
+    assert short.exit_code == 1 and "не короче 10 символов" in short.output
     assert count(User) == 1
 
 

@@ -1,15 +1,227 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from datetime import date
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, or_, select
+from sqlalchemy.orm import selectinload
 
+from lms.admin.matrix import cohort_matrix
+from lms.admin.services import AdminError, move_trainee, remove_mentor, set_user_active, set_user_roles, update_cohort
+from lms.audit import AuditEvent
+from lms.auth.models import ROLES, User, UserRole, find_user_by_email
+from lms.auth.services import AccountError, create_user, set_password_url
+from lms.certificates.services import certificates_of
+from lms.curriculum.models import Course
 from lms.extensions import db
-from lms.permissions import require, role_required
+from lms.learning.models import Cohort, Enrolment
+from lms.learning.services import LearningError, assign_mentor, create_cohort, enrol_trainee
+from lms.permissions import can_view_cohort, require, role_required
 from lms.practice.models import SITE_KINDS, PracticeSite
 from lms.practice.services import PracticeError, save_practice_site
+from lms.practice.summary import practice_summary
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
+PAGE_SIZE = 50
 
+
+def _date(value):
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        raise AdminError(_("Enter dates as YYYY-MM-DD.")) from None
+
+
+# --- users ------------------------------------------------------------------------------------
+
+@bp.route("/users")
+@role_required("admin")
+def users():
+    query = select(User).order_by(User.name)
+    search = (request.args.get("q") or "").strip()
+    role = request.args.get("role")
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
+    if role in ROLES:
+        query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
+    page = max(1, request.args.get("page", 1, type=int))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    found = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
+    return render_template("admin/users.html", users=found, search=search, role=role, roles=ROLES, page=page,
+                           pages=max(1, -(-total // PAGE_SIZE)), total=total)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+@role_required("admin")
+def invite_user():
+    """Create an account and show the one-time link to set a password (no mail server is configured)."""
+    error, link = None, None
+    if request.method == "POST":
+        try:
+            user = create_user(request.form.get("email"), request.form.get("name"), request.form.getlist("roles"),
+                               actor=current_user)
+            db.session.commit()
+            link = set_password_url(user)
+            flash(_("Account created for %(email)s. Pass this link on: it sets the password, once, within 7 days.",
+                    email=user.email), "info")
+        except AccountError as account_error:
+            db.session.rollback()
+            error = str(account_error)
+    return render_template("admin/invite.html", roles=ROLES, error=error, link=link,
+                           form=request.form if error else {}), 400 if error else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+@role_required("admin")
+def user_page(user_id):
+    user = db.session.get(User, user_id)
+    require(user is not None)
+    link = None
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "roles":
+                set_user_roles(user, request.form.getlist("roles"), current_user)
+                flash(_("Roles saved."), "info")
+            elif action in ("deactivate", "activate"):
+                set_user_active(user, action == "activate", current_user)
+                flash(_("Account reactivated.") if action == "activate" else _("Account deactivated."), "info")
+            elif action == "reset":
+                link = set_password_url(user)
+            else:
+                abort(400)
+            db.session.commit()
+        except AdminError as admin_error:
+            db.session.rollback()
+            flash(str(admin_error), "error")
+        if link is None:
+            return redirect(request.path)
+    cohorts = db.session.scalars(select(Cohort).join(Enrolment).where(Enrolment.trainee_id == user.id)).all()
+    return render_template("admin/user.html", user=user, roles=ROLES, link=link, cohorts=cohorts)
+
+
+# --- cohorts ----------------------------------------------------------------------------------
+
+@bp.route("/cohorts", methods=["GET", "POST"])
+@role_required("admin")
+def cohorts():
+    error = None
+    courses = db.session.scalars(select(Course).order_by(Course.title)).all()
+    if request.method == "POST":
+        course = db.session.get(Course, request.form.get("course", type=int) or 0)
+        try:
+            if course is None:
+                raise AdminError(_("Choose a course."))
+            cohort = create_cohort(course, request.form.get("name"), actor=current_user,
+                                   starts_on=_date(request.form.get("starts_on")),
+                                   ends_on=_date(request.form.get("ends_on")))
+            db.session.commit()
+            return redirect(url_for("admin.cohort_page", cohort_id=cohort.id))
+        except (AdminError, LearningError) as cohort_error:
+            db.session.rollback()
+            error = str(cohort_error)
+    counts = dict(db.session.execute(select(Enrolment.cohort_id, func.count()).group_by(Enrolment.cohort_id)).all())
+    rows = db.session.scalars(select(Cohort).options(selectinload(Cohort.course)).order_by(Cohort.name)).all()
+    return render_template("admin/cohorts.html", cohorts=rows, counts=counts, courses=courses, error=error,
+                           form=request.form if error else {}), 400 if error else 200
+
+
+@bp.route("/cohorts/<int:cohort_id>", methods=["GET", "POST"])
+@role_required("admin", "mentor")
+def cohort_page(cohort_id):
+    """The cohort's progress matrix (admins and the cohort's mentors) and, for admins, its settings."""
+    cohort = db.session.get(Cohort, cohort_id)
+    require(cohort is not None and can_view_cohort(current_user, cohort))
+    if request.method == "POST":
+        require(current_user.is_admin, 403)
+        _change_cohort(cohort)
+        return redirect(request.path)
+    matrix = cohort_matrix(cohort, sort=request.args.get("sort", "name"))
+    others = db.session.scalars(select(Cohort).where(Cohort.course_id == cohort.course_id, Cohort.id != cohort.id)
+                                .order_by(Cohort.name)).all() if current_user.is_admin else []
+    return render_template("admin/cohort.html", cohort=cohort, matrix=matrix, others=others,
+                           sort=request.args.get("sort", "name"))
+
+
+def _change_cohort(cohort):
+    action = request.form.get("action")
+    try:
+        if action == "settings":
+            update_cohort(cohort, current_user, request.form.get("name"), _date(request.form.get("starts_on")),
+                          _date(request.form.get("ends_on")))
+        elif action in ("enrol", "mentor"):
+            user = find_user_by_email(request.form.get("email"))
+            if user is None:
+                raise AdminError(_("No user has this e-mail."))
+            (enrol_trainee if action == "enrol" else assign_mentor)(cohort, user, actor=current_user)
+        elif action == "remove_mentor":
+            mentor = db.session.get(User, request.form.get("user", type=int) or 0)
+            require(mentor is not None)
+            remove_mentor(cohort, mentor, current_user)
+        elif action == "move":
+            trainee = db.session.get(User, request.form.get("user", type=int) or 0)
+            target = db.session.get(Cohort, request.form.get("target", type=int) or 0)
+            require(trainee is not None and target is not None)
+            move_trainee(trainee, target, current_user)
+        else:
+            abort(400)
+        db.session.commit()
+        flash(_("Saved."), "info")
+    except (AdminError, LearningError) as error:
+        db.session.rollback()
+        flash(str(error), "error")
+
+
+@bp.route("/cohorts/<int:cohort_id>/trainees/<int:trainee_id>")
+@role_required("admin", "mentor")
+def trainee_record(cohort_id, trainee_id):
+    """Everything about one trainee of a cohort on one page."""
+    cohort = db.session.get(Cohort, cohort_id)
+    require(cohort is not None and can_view_cohort(current_user, cohort))
+    trainee = db.session.scalar(select(User).join(Enrolment).where(Enrolment.cohort_id == cohort.id,
+                                                                    User.id == trainee_id))
+    require(trainee is not None)
+    matrix = cohort_matrix(cohort, trainee_ids=[trainee.id])
+    return render_template("admin/trainee.html", cohort=cohort, trainee=trainee, matrix=matrix,
+                           row=matrix.rows[0], summary=practice_summary(trainee, cohort.course),
+                           certificates=certificates_of(trainee))
+
+
+# --- audit log --------------------------------------------------------------------------------
+
+@bp.route("/audit")
+@role_required("admin")
+def audit_log():
+    query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
+    actor = (request.args.get("actor") or "").strip()
+    action = (request.args.get("action") or "").strip()
+    object_type = (request.args.get("object") or "").strip()
+    if actor:
+        query = query.where(AuditEvent.actor_id.in_(select(User.id).where(User.email.like(f"%{actor.lower()}%"))))
+    if action:
+        query = query.where(AuditEvent.action.like(f"{action}%"))
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    try:
+        since, until = _date(request.args.get("since")), _date(request.args.get("until"))
+    except AdminError as error:
+        flash(str(error), "error")
+        since = until = None
+    if since:
+        query = query.where(AuditEvent.at >= since)
+    if until:
+        query = query.where(AuditEvent.at < date.fromordinal(until.toordinal() + 1))
+    before = request.args.get("before", type=int)
+    if before:
+        query = query.where(AuditEvent.id < before)
+    events = db.session.scalars(query.limit(PAGE_SIZE + 1)).all()
+    return render_template("admin/audit.html", events=events[:PAGE_SIZE],
+                           next_before=events[PAGE_SIZE - 1].id if len(events) > PAGE_SIZE else None,
+                           args=request.args)
+
+
+# --- practice sites ---------------------------------------------------------------------------
 
 @bp.route("/practice-sites", methods=["GET", "POST"])
 @role_required("admin")

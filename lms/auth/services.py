@@ -4,6 +4,7 @@ import hashlib
 from argon2 import PasswordHasher, profiles
 from argon2.exceptions import InvalidHashError, VerificationError
 from flask import current_app
+from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lms.audit import record_event
@@ -53,14 +54,14 @@ def create_user(email, name, roles, password=None, actor=None):
     name = (name or "").strip()
     roles = sorted(set(roles))
     if "@" not in email or len(email) > 254:
-        raise AccountError("invalid e-mail address")
+        raise AccountError(_l("Enter a valid e-mail address."))
     if not name:
-        raise AccountError("a name is required")
+        raise AccountError(_l("A name is required."))
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
-        raise AccountError(f"roles must be among: {', '.join(ROLES)}")
+        raise AccountError(_l("Choose at least one role."))
     if find_user_by_email(email) is not None:
-        raise AccountError(f"a user with the e-mail {email} already exists")
+        raise AccountError(_l("A user with the e-mail %(email)s already exists.", email=email))
     user = User(email=email, name=name, role_rows=[UserRole(role=r) for r in roles])
     if password is not None:
         validate_password(password)
@@ -74,7 +75,7 @@ def create_user(email, name, roles, password=None, actor=None):
 def validate_password(password):
     min_length = current_app.config.get("PASSWORD_MIN_LENGTH", 10)
     if len(password) < min_length:
-        raise AccountError(f"the password must be at least {min_length} characters long")
+        raise AccountError(_l("The password must be at least %(n)d characters long.", n=min_length))
 
 
 def set_password(user, password):
@@ -116,6 +117,11 @@ def _password_fingerprint(user):
 
 def make_set_password_token(user):
     return _token_serializer().dumps({"u": user.id, "p": _password_fingerprint(user)})
+
+
+def set_password_url(user):
+    """The absolute one-time link an invited user (or one who forgot the password) opens."""
+    return f"{current_app.config['LMS_BASE_URL']}/set-password/{make_set_password_token(user)}"
 
 
 def user_for_set_password_token(token):

@@ -1,6 +1,7 @@
 """Cohorts, enrolments and reading progress."""
 from dataclasses import dataclass
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
 from lms.audit import record_event
@@ -16,9 +17,9 @@ class LearningError(ValueError):
 def create_cohort(course, name, actor=None, starts_on=None, ends_on=None):
     name = (name or "").strip()
     if not name:
-        raise LearningError("a cohort needs a name")
+        raise LearningError(_l("A cohort needs a name."))
     if starts_on and ends_on and ends_on < starts_on:
-        raise LearningError("a cohort cannot end before it starts")
+        raise LearningError(_l("A cohort cannot end before it starts."))
     cohort = Cohort(course=course, name=name, starts_on=starts_on, ends_on=ends_on)
     db.session.add(cohort)
     db.session.flush()
@@ -28,14 +29,15 @@ def create_cohort(course, name, actor=None, starts_on=None, ends_on=None):
 
 def enrol_trainee(cohort, trainee, actor=None):
     if not trainee.is_trainee:
-        raise LearningError(f"{trainee.email} is not a trainee")
+        raise LearningError(_l("%(email)s is not a trainee.", email=trainee.email))
     enrolment = db.session.scalar(select(Enrolment).filter_by(cohort_id=cohort.id, trainee_id=trainee.id))
     if enrolment is None:
         other = db.session.scalar(select(Cohort.name).join(Enrolment).where(
             Enrolment.trainee_id == trainee.id, Cohort.course_id == cohort.course_id))
         if other is not None:
             # One cohort per course: mentors, progress and reports all follow from it.
-            raise LearningError(f"{trainee.email} is already in cohort '{other}' of this course")
+            raise LearningError(_l("%(email)s is already in cohort “%(cohort)s” of this course.", email=trainee.email,
+                                   cohort=other))
         enrolment = Enrolment(cohort=cohort, trainee=trainee)
         db.session.add(enrolment)
         db.session.flush()
@@ -45,7 +47,7 @@ def enrol_trainee(cohort, trainee, actor=None):
 
 def assign_mentor(cohort, mentor, actor=None):
     if not mentor.is_mentor:
-        raise LearningError(f"{mentor.email} is not a mentor")
+        raise LearningError(_l("%(email)s is not a mentor.", email=mentor.email))
     link = db.session.get(CohortMentor, (cohort.id, mentor.id))
     if link is None:
         db.session.add(CohortMentor(cohort_id=cohort.id, mentor_id=mentor.id))

@@ -1,0 +1,163 @@
+"""Administration: users and roles, cohorts, the progress matrix, the trainee record, the audit log."""
+import re
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from lms.audit import AuditEvent
+from lms.auth.models import User
+from lms.clock import local_today
+from lms.extensions import db
+from lms.learning.models import Enrolment
+from lms.learning.services import enrol_trainee
+from lms.practice.models import PracticeEntry
+from lms.practice.services import EntryData, save_practice_entry, save_practice_site
+from tests.conftest import count_queries, login, page_text, post
+
+
+@pytest.fixture
+def admin_client(app, people):
+    client = app.test_client()
+    login(client, people.admin)
+    return client
+
+
+def test_user_list_search_and_role_filter(admin_client, people):
+    text = page_text(admin_client.get("/admin/users?q=соседова"))
+    assert "Анна Соседова" in text and "Олег Чужой" not in text
+    mentors = page_text(admin_client.get("/admin/users?role=mentor"))
+    assert "Марина Наставник" in mentors and "Анна Соседова" not in mentors
+
+
+def test_invite_shows_a_working_set_password_link(app, admin_client):
+    response = post(admin_client, "/admin/users/new", {"name": "Новый Слушатель", "email": "New@Example.org",
+                                                       "roles": ["trainee"]})
+    html = response.get_data(as_text=True)
+    link = re.search(r'value="http://localhost(/set-password/[^"]+)"', html).group(1)
+    visitor = app.test_client()
+    assert post(visitor, link, {"password": "a fresh password", "confirm": "a fresh password"}).status_code == 302
+    assert db.session.scalar(select(User).filter_by(email="new@example.org")).password_hash
+
+
+def test_invite_bad_input_changes_nothing(admin_client, people):
+    duplicate = post(admin_client, "/admin/users/new", {"name": "X", "email": people.trainee.email,
+                                                        "roles": ["trainee"]})
+    assert duplicate.status_code == 400 and "уже есть" in page_text(duplicate)
+    no_role = post(admin_client, "/admin/users/new", {"name": "X", "email": "x@example.org"})
+    assert "Выберите хотя бы одну роль." in page_text(no_role)
+    assert db.session.scalar(select(User).filter_by(email="x@example.org")) is None
+
+
+def test_role_change_is_audited_and_applies_on_next_request(app, admin_client, people):
+    mentor = app.test_client()
+    login(mentor, people.mentor)
+    assert mentor.get("/mentor/queue").status_code == 200
+    post(admin_client, f"/admin/users/{people.mentor.id}", {"action": "roles", "roles": ["trainee"]})
+    assert mentor.get("/mentor/queue").status_code == 403
+    event = db.session.scalar(select(AuditEvent).filter_by(action="user.roles"))
+    assert event.details == {"old": ["mentor"], "new": ["trainee"]} and event.actor_id == people.admin.id
+
+
+def test_admin_cannot_lock_themselves_out(admin_client, people):
+    post(admin_client, f"/admin/users/{people.admin.id}", {"action": "roles", "roles": ["mentor"]})
+    post(admin_client, f"/admin/users/{people.admin.id}", {"action": "deactivate"})
+    db.session.refresh(people.admin)
+    assert people.admin.roles == {"admin"} and people.admin.active
+
+
+def test_deactivation_ends_sessions_and_keeps_work(app, admin_client, people):
+    trainee = app.test_client()
+    login(trainee, people.trainee)
+    post(admin_client, f"/admin/users/{people.trainee.id}", {"action": "deactivate"})
+    assert trainee.get("/").status_code == 302
+    assert "отключена" in page_text(login(app.test_client(), people.trainee))
+    assert db.session.scalar(select(Enrolment).filter_by(trainee_id=people.trainee.id)) is not None
+    post(admin_client, f"/admin/users/{people.trainee.id}", {"action": "activate"})
+    assert login(app.test_client(), people.trainee).status_code == 302
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"user.deactivate", "user.activate"} <= actions
+
+
+def test_admin_makes_a_reset_link(admin_client, people):
+    response = post(admin_client, f"/admin/users/{people.trainee.id}", {"action": "reset"})
+    assert "/set-password/" in response.get_data(as_text=True)
+
+
+def test_cohorts_create_enrol_mentor_and_bad_input(admin_client, people, make_user):
+    bad = post(admin_client, "/admin/cohorts", {"course": people.course.id, "name": "Весна",
+                                                "starts_on": "2026-05-01", "ends_on": "2026-04-01"})
+    assert bad.status_code == 400 and "не может закончиться раньше" in page_text(bad)
+    response = post(admin_client, "/admin/cohorts", {"course": people.course.id, "name": "Весна"})
+    cohort_url = response.headers["Location"]
+    newcomer = make_user(["trainee"], email="newcomer@example.org")
+    post(admin_client, cohort_url, {"action": "enrol", "email": "newcomer@example.org"}, token_from=cohort_url)
+    post(admin_client, cohort_url, {"action": "mentor", "email": people.other_mentor.email}, token_from=cohort_url)
+    text = page_text(admin_client.get(cohort_url))
+    assert newcomer.name in text and "Пётр Другой" in text
+    twice = post(admin_client, cohort_url, {"action": "enrol", "email": people.trainee.email}, token_from=cohort_url)
+    assert "уже в группе «Группа 1»" in page_text(admin_client.get(twice.headers["Location"]))
+    unknown = post(admin_client, cohort_url, {"action": "enrol", "email": "nobody@example.org"}, token_from=cohort_url)
+    assert "Пользователя с таким адресом нет." in page_text(admin_client.get(unknown.headers["Location"]))
+
+
+def test_moving_a_trainee_keeps_their_work(admin_client, people, make_cohort):
+    site = save_practice_site(None, "Центр", "centre")
+    save_practice_entry(people.trainee, EntryData(
+        cohort=people.cohort, site=site, date=local_today() - timedelta(days=1), duration_minutes=60,
+        activity_type="workshop_class", description="Описание", reflection="Итоги"), submit=True)
+    target = make_cohort(people.course, name="Группа 2")
+    url = f"/admin/cohorts/{people.cohort.id}"
+    post(admin_client, url, {"action": "move", "user": people.trainee.id, "target": target.id}, token_from=url)
+    assert db.session.scalar(select(Enrolment.cohort_id).filter_by(trainee_id=people.trainee.id)) == target.id
+    assert db.session.scalar(select(PracticeEntry.cohort_id)) == target.id
+    assert db.session.scalar(select(AuditEvent).filter_by(action="cohort.move_trainee")) is not None
+
+
+def test_matrix_shows_progress_and_is_visible_to_the_cohorts_mentors(app, people):
+    from tests.test_certificates import make_eligible
+
+    make_eligible(people)
+    for user, status in ((people.mentor, 200), (people.admin, 200), (people.other_mentor, 404), (people.trainee, 403)):
+        client = app.test_client()
+        login(client, user)
+        response = client.get(f"/admin/cohorts/{people.cohort.id}?sort=hours")
+        assert response.status_code == status, user.email
+    text = page_text(_as(app, people.mentor).get(f"/admin/cohorts/{people.cohort.id}"))
+    assert "Анна Соседова" in text and "пройдено (10)" in text and "10,5" in text and "требования выполнены" in text
+    record = page_text(_as(app, people.mentor).get(f"/admin/cohorts/{people.cohort.id}/trainees/{people.trainee.id}"))
+    assert "Эссе о районе: пройдено" in record and "10,5 из 10 ч" in record
+
+
+def _as(app, user):
+    client = app.test_client()
+    login(client, user)
+    return client
+
+
+@pytest.mark.parametrize("size", [300])
+def test_matrix_queries_do_not_grow_with_the_cohort(app, people, size):
+    client = _as(app, people.admin)
+    url = f"/admin/cohorts/{people.cohort.id}"
+    client.get(url)
+    with count_queries() as small:
+        client.get(url)
+    from lms.auth.services import create_user
+
+    for i in range(size):
+        enrol_trainee(people.cohort, create_user(f"m{i}@example.org", f"Слушатель {i}", ["trainee"]))
+    db.session.commit()
+    with count_queries() as large:
+        assert client.get(url).status_code == 200
+    assert small.count == large.count <= 16, (small.count, large.count)
+
+
+def test_audit_log_filters(admin_client, people):
+    post(admin_client, f"/admin/users/{people.mentor.id}", {"action": "roles", "roles": ["mentor", "admin"]})
+    text = page_text(admin_client.get("/admin/audit?action=user.roles"))
+    assert "user.roles" in text and "user.create" not in text
+    assert "user.roles" in page_text(admin_client.get(f"/admin/audit?actor={people.admin.email}"))
+    assert "Ничего не найдено." in page_text(admin_client.get("/admin/audit?actor=nobody"))
+    today = local_today().isoformat()
+    assert "user.roles" in page_text(admin_client.get(f"/admin/audit?since={today}&until={today}&object=users"))
+    assert "Введите даты" in page_text(admin_client.get("/admin/audit?since=yesterday"))
