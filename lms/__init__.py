@@ -47,6 +47,7 @@ def create_app(config):
     from lms.grading.views import bp as grading_bp
     from lms.learning.views import bp as learning_bp
     from lms.practice.views import bp as practice_bp
+    from lms.reports.views import bp as reports_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learning_bp)
@@ -54,6 +55,7 @@ def create_app(config):
     app.register_blueprint(practice_bp)
     app.register_blueprint(certificates_bp)
     app.register_blueprint(admin_bp)
+    app.register_blueprint(reports_bp)
     app.cli.add_command(lms_cli)
 
     app.add_url_rule("/health", "health", health)

@@ -66,6 +66,8 @@ ROUTES = {
     "admin.cohort_page": ("cohort-staff", "GET", "/admin/cohorts/{cohort}"),
     "admin.trainee_record": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/trainees/{trainee}"),
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
+    "reports.report": ("admin", "GET", "/admin/reports"),
+    "reports.report_csv": ("admin", "GET", "/admin/reports/summary.csv"),
     "admin.practice_sites": ("admin", "GET", "/admin/practice-sites"),
     "admin.practice_site": ("admin", "GET", "/admin/practice-sites/{site}"),
 }

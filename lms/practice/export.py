@@ -20,7 +20,7 @@ CSV_COLUMNS = ("trainee", "email", "cohort", "date", "start", "end", "hours", "s
                "audiences", "participants", "modules", "status", "description", "reflection", "mentor_comment")
 
 
-def _csv_safe(value):
+def csv_safe(value):
     """Spreadsheets run cells starting with = + - @ as formulas; prefix them so they stay text."""
     text = "" if value is None else str(value)
     return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
@@ -32,7 +32,7 @@ def practice_log_csv(entries):
     writer = csv.writer(buffer)
     writer.writerow(CSV_COLUMNS)
     for e in entries:
-        writer.writerow([_csv_safe(v) for v in (
+        writer.writerow([csv_safe(v) for v in (
             e.trainee.name, e.trainee.email, e.cohort.name, e.date.isoformat(),
             e.start_time.strftime("%H:%M") if e.start_time else "", e.end_time.strftime("%H:%M") if e.end_time else "",
             f"{e.minutes / 60:.2f}", e.site.name, e.activity_type,
