@@ -63,7 +63,8 @@ def programme_report(start, end, cohort=None):
     report.enrolled = db.session.scalar(select(func.count(distinct(Enrolment.trainee_id))).where(
         Enrolment.trainee_id.in_(trainees), Enrolment.enrolled_at < until))
     activity = union(
-        select(Submission.trainee_id.label("t")).where(Submission.submitted_at >= since, Submission.submitted_at < until),
+        select(Submission.trainee_id.label("t")).where(Submission.submitted_at >= since,
+                                                       Submission.submitted_at < until),
         select(PracticeEntry.trainee_id).where(PracticeEntry.date >= start, PracticeEntry.date <= end),
         select(ModuleProgress.trainee_id).where(ModuleProgress.completed_at >= since,
                                                 ModuleProgress.completed_at < until)).subquery()
