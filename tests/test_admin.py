@@ -1,4 +1,5 @@
 """Administration: users and roles, cohorts, the progress matrix, the trainee record, the audit log."""
+import io
 import re
 from datetime import timedelta
 
@@ -161,3 +162,58 @@ def test_audit_log_filters(admin_client, people):
     today = local_today().isoformat()
     assert "user.roles" in page_text(admin_client.get(f"/admin/audit?since={today}&until={today}&object=users"))
     assert "Введите даты" in page_text(admin_client.get("/admin/audit?since=yesterday"))
+
+
+# --- CSV import -------------------------------------------------------------------------------
+
+def upload_csv(client, cohort, content, action="preview"):
+    url = f"/admin/cohorts/{cohort.id}/import"
+    from tests.conftest import csrf_token
+
+    data = {"csrf_token": csrf_token(client, url), "action": action}
+    if action == "preview":
+        data["file"] = (io.BytesIO(content if isinstance(content, bytes) else content.encode()), "trainees.csv")
+        return client.post(url, data=data, content_type="multipart/form-data")
+    data["content"] = content
+    return client.post(url, data=data)
+
+
+def test_csv_import_preview_then_one_transaction(admin_client, people):
+    good = ("ФИО,E-mail\nИван Петров,ivan@example.org\nОльга Сидорова,olga@example.org\n"
+            "Анна Соседова,trainee@example.org\n")
+    preview = upload_csv(admin_client, people.cohort, good)
+    text = page_text(preview)
+    assert "новая учётная запись" in text and "уже в этой группе: пропускается" in text
+    assert db.session.scalar(select(User).filter_by(email="ivan@example.org")) is None
+    done = upload_csv(admin_client, people.cohort, good, action="import")
+    assert "Импортировано строк: 2." in page_text(done) and "/set-password/" in done.get_data(as_text=True)
+    enrolled = set(db.session.scalars(select(User.email).join(Enrolment)
+                                      .where(Enrolment.cohort_id == people.cohort.id)))
+    assert {"ivan@example.org", "olga@example.org", "trainee@example.org"} <= enrolled
+
+
+@pytest.mark.parametrize("content, message", [
+    ("Иван,not-an-email\n", "неверный адрес"),
+    ("Иван,ivan@example.org\nИван 2,IVAN@example.org\n", "уже встречается выше"),
+    (",ivan@example.org\n", "нет имени"),
+    ("Админ,admin@example.org\n", "не учётная запись слушателя"),
+    ("Олег,other@example.org\n", None),
+])
+def test_csv_import_row_errors_block_the_import(admin_client, people, make_cohort, content, message):
+    if message is None:  # a trainee already in another cohort of the course
+        make_cohort(people.course, trainees=[people.other], name="Группа 2")
+        message = "уже в группе «Группа 2»"
+    text = page_text(upload_csv(admin_client, people.cohort, content))
+    assert message in text and "ничего не импортировано" in text
+    refused = upload_csv(admin_client, people.cohort, content, action="import")
+    assert refused.status_code == 400
+    assert db.session.scalar(select(User).filter_by(email="ivan@example.org")) is None
+
+
+def test_csv_import_bad_files(admin_client, people):
+    assert "Это не CSV-файл" in page_text(upload_csv(admin_client, people.cohort, b"PK\x03\x04\x00\x00binary"))
+    big = ("Имя,a@example.org\n" * 130_000).encode()
+    assert "больше 2 МБ" in page_text(upload_csv(admin_client, people.cohort, big))
+    assert "В файле нет строк" in page_text(upload_csv(admin_client, people.cohort, "ФИО,E-mail\n"))
+    windows = "Пётр Иванов;petr@example.org\n".encode("cp1251")
+    assert "Пётр Иванов" in page_text(upload_csv(admin_client, people.cohort, windows))

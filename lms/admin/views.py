@@ -6,6 +6,7 @@ from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
+from lms.admin.imports import CsvImportError, import_trainees, parse_trainee_csv
 from lms.admin.matrix import cohort_matrix
 from lms.admin.services import AdminError, move_trainee, remove_mentor, set_user_active, set_user_roles, update_cohort
 from lms.audit import AuditEvent
@@ -186,6 +187,36 @@ def trainee_record(cohort_id, trainee_id):
     return render_template("admin/trainee.html", cohort=cohort, trainee=trainee, matrix=matrix,
                            row=matrix.rows[0], summary=practice_summary(trainee, cohort.course),
                            certificates=certificates_of(trainee))
+
+
+@bp.route("/cohorts/<int:cohort_id>/import", methods=["GET", "POST"])
+@role_required("admin")
+def import_cohort(cohort_id):
+    """Upload a CSV of trainees, see what would happen to each row, then import all rows at once."""
+    cohort = db.session.get(Cohort, cohort_id)
+    require(cohort is not None)
+    rows, error, created = None, None, None
+    if request.method == "POST":
+        upload = request.files.get("file")
+        data = upload.read() if upload and upload.filename else request.form.get("content", "").encode()
+        try:
+            if not data:
+                raise CsvImportError(_("Choose a CSV file."))
+            rows = parse_trainee_csv(data, cohort)
+            if request.form.get("action") == "import":
+                created = import_trainees(cohort, rows, current_user)
+                db.session.commit()
+                flash(_("Imported: %(n)d rows.", n=sum(1 for r in rows if r.action in ("create", "enrol"))), "info")
+                created = [(user, set_password_url(user)) for user in created]
+                rows = None
+        except CsvImportError as import_error:
+            db.session.rollback()
+            error = str(import_error)
+        content = data.decode("utf-8-sig", errors="replace") if rows else ""
+    else:
+        content = ""
+    return render_template("admin/import.html", cohort=cohort, rows=rows, error=error, created=created,
+                           content=content), 400 if error else 200
 
 
 # --- audit log --------------------------------------------------------------------------------
