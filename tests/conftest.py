@@ -4,6 +4,7 @@ The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is 
 """
 import re
 from contextlib import contextmanager
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -192,4 +193,4 @@ def page_text(response):
     """The visible text of an HTML response, whitespace collapsed, for assertions on what users read."""
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html)).strip()
+    return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()

@@ -66,6 +66,7 @@ ROUTES = {
     "admin.cohort_page": ("cohort-staff", "GET", "/admin/cohorts/{cohort}"),
     "admin.trainee_record": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/trainees/{trainee}"),
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
+    "admin.curriculum": ("admin", "GET", "/admin/curriculum"),
     "admin.import_cohort": ("admin", "GET", "/admin/cohorts/{cohort}/import"),
     "reports.report": ("admin", "GET", "/admin/reports"),
     "reports.report_csv": ("admin", "GET", "/admin/reports/summary.csv"),

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from lms.audit import AuditEvent
 from lms.auth.models import User
 from lms.clock import local_today
+from lms.curriculum.models import Assignment
 from lms.extensions import db
 from lms.learning.models import Enrolment
 from lms.learning.services import enrol_trainee
@@ -217,3 +218,29 @@ def test_csv_import_bad_files(admin_client, people):
     assert "В файле нет строк" in page_text(upload_csv(admin_client, people.cohort, "ФИО,E-mail\n"))
     windows = "Пётр Иванов;petr@example.org\n".encode("cp1251")
     assert "Пётр Иванов" in page_text(upload_csv(admin_client, people.cohort, windows))
+
+
+# --- curriculum -------------------------------------------------------------------------------
+
+def test_curriculum_page_checks_and_syncs_like_the_cli(app, admin_client, people, tmp_path):
+    import shutil
+
+    from tests.conftest import FIXTURE_COURSES
+
+    courses = tmp_path / "courses"
+    shutil.copytree(FIXTURE_COURSES, courses)
+    app.config["LMS_COURSES_DIR"] = str(courses)
+    text = page_text(admin_client.get("/admin/curriculum"))
+    assert "Тестовый курс" in text and people.course.source_hash[:12] in text
+    intro = courses / "fixture-course" / "01-intro.md"
+    intro.write_text(intro.read_text(encoding="utf-8").replace("kind: text", "kind: essay"), encoding="utf-8")
+    broken = page_text(post(admin_client, "/admin/curriculum", {"action": "sync"}))
+    assert "1 проблема; ничего не изменено." in broken
+    assert "courses/fixture-course/01-intro.md:10: 'kind' must be one of: text, file, quiz" in broken
+    intro.write_text(intro.read_text(encoding="utf-8").replace("kind: essay", "kind: text")
+                     .replace("Опишите свой район", "Опишите ваш район"), encoding="utf-8")
+    assert "Проверка пройдена." in page_text(post(admin_client, "/admin/curriculum", {"action": "check"}))
+    assert db.session.scalar(select(Assignment.prompt_html).filter_by(key="intro-essay")).count("ваш") == 0
+    assert "Синхронизировано." in page_text(post(admin_client, "/admin/curriculum", {"action": "sync"}))
+    assert "ваш район" in db.session.scalar(select(Assignment.prompt_html).filter_by(key="intro-essay"))
+    assert db.session.scalar(select(AuditEvent).filter_by(action="curriculum.sync")) is not None

@@ -1,6 +1,6 @@
 from datetime import date
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -9,11 +9,12 @@ from sqlalchemy.orm import selectinload
 from lms.admin.imports import CsvImportError, import_trainees, parse_trainee_csv
 from lms.admin.matrix import cohort_matrix
 from lms.admin.services import AdminError, move_trainee, remove_mentor, set_user_active, set_user_roles, update_cohort
-from lms.audit import AuditEvent
+from lms.audit import AuditEvent, record_event
 from lms.auth.models import ROLES, User, UserRole, find_user_by_email
 from lms.auth.services import AccountError, create_user, set_password_url
 from lms.certificates.services import certificates_of
-from lms.curriculum.models import Course
+from lms.curriculum.models import Course, Module
+from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.learning.models import Cohort, Enrolment
 from lms.learning.services import LearningError, assign_mentor, create_cohort, enrol_trainee
@@ -217,6 +218,29 @@ def import_cohort(cohort_id):
         content = ""
     return render_template("admin/import.html", cohort=cohort, rows=rows, error=error, created=created,
                            content=content), 400 if error else 200
+
+
+# --- curriculum -------------------------------------------------------------------------------
+
+@bp.route("/curriculum", methods=["GET", "POST"])
+@role_required("admin")
+def curriculum():
+    """The synced version of each course; check or sync courses/ from the browser, as the CLI does."""
+    result, checked = None, False
+    if request.method == "POST":
+        checked = request.form.get("action") == "check"
+        lines = []
+        result = sync_curriculum(current_app.config["LMS_COURSES_DIR"], progress=lines.append)
+        if result.ok and not checked:
+            db.session.commit()
+            record_event(current_user, "curriculum.sync", ("courses", None), changed=result.changed)
+            db.session.commit()
+        else:
+            db.session.rollback()
+        result.lines = lines
+    courses = db.session.execute(select(Course, func.count(Module.id)).outerjoin(Module)
+                                 .group_by(Course.id).order_by(Course.title)).all()
+    return render_template("admin/curriculum.html", courses=courses, result=result, checked=checked)
 
 
 # --- audit log --------------------------------------------------------------------------------
