@@ -21,6 +21,13 @@ class Config:
     LMS_ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Школа менеджеров соседских сообществ")
     # RSA key that signs Open Badges credentials; every app host must share it.
     LMS_SIGNING_KEY_PATH = os.environ.get("LMS_SIGNING_KEY_PATH", str(INSTANCE_DIR / "credential_signing_key.pem"))
+    # SMTP for invitations, password resets and site confirmations; without it links are shown instead.
+    MAIL_SERVER = os.environ.get("MAIL_SERVER", "")
+    MAIL_PORT = int(os.environ.get("MAIL_PORT", "587"))
+    MAIL_USE_TLS = os.environ.get("MAIL_USE_TLS", "true").lower() == "true"
+    MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
+    MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
+    MAIL_FROM = os.environ.get("MAIL_FROM", "lms@localhost")
     BABEL_DEFAULT_LOCALE = "ru"
     BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
     LANGUAGES = ("ru", "en")
@@ -32,6 +39,7 @@ class Config:
 
 class TestConfig(Config):
     TESTING = True
+    MAIL_SERVER = ""
     SECRET_KEY = "test-secret-key"
     SQLALCHEMY_DATABASE_URI = os.environ.get("TEST_DATABASE_URL", "sqlite://")
     LMS_COURSES_DIR = str(BASE_DIR / "tests" / "fixtures" / "courses")

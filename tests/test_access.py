@@ -27,6 +27,7 @@ ROUTES = {
     "auth.logout": ("public", "POST", "/logout"),
     "auth.set_password_page": ("public", "GET", "/set-password/not-a-token"),
     "auth.choose_language": ("public", "POST", "/language"),
+    "auth.forgot_password": ("public", "GET", "/forgot-password"),
     "learning.dashboard": ("signed-in", "GET", "/"),
     "learning.course_page": ("trainee-own", "GET", "/courses/fixture-course"),
     "learning.module_page": ("trainee-own", "GET", "/courses/fixture-course/intro"),

@@ -244,3 +244,19 @@ def test_curriculum_page_checks_and_syncs_like_the_cli(app, admin_client, people
     assert "Синхронизировано." in page_text(post(admin_client, "/admin/curriculum", {"action": "sync"}))
     assert "ваш район" in db.session.scalar(select(Assignment.prompt_html).filter_by(key="intro-essay"))
     assert db.session.scalar(select(AuditEvent).filter_by(action="curriculum.sync")) is not None
+
+
+def test_invitation_is_e_mailed_when_mail_is_configured(app, admin_client, monkeypatch):
+    import smtplib
+
+    from tests.test_auth import FakeSMTP
+
+    FakeSMTP.sent = []
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    app.config.update(MAIL_SERVER="smtp.example.org")
+    response = post(admin_client, "/admin/users/new", {"name": "Почтовый", "email": "mail@example.org",
+                                                       "roles": ["trainee"]})
+    assert "приглашение отправлено на mail@example.org" in page_text(response)
+    assert "/set-password/" not in response.get_data(as_text=True)
+    (message,) = FakeSMTP.sent
+    assert message["To"] == "mail@example.org" and "/set-password/" in message.get_content()

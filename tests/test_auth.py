@@ -1,4 +1,6 @@
 """Signing in and out, set-password links, sessions and rate limits."""
+import re
+import smtplib
 import time
 
 import pytest
@@ -217,3 +219,54 @@ def test_set_password_bad_input_changes_nothing(client, make_user):
     mismatch = post(client, f"/set-password/{token}", {"password": "long enough 1", "confirm": "long enough 2"})
     assert "Пароли не совпадают." in page_text(mismatch)
     assert db.session.get(User, user.id).password_hash is None
+
+
+class FakeSMTP:
+    """Stands in for the mail server: records what would be sent."""
+
+    sent = []
+
+    def __init__(self, host, port, timeout=None):
+        self.host = host
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def starttls(self):
+        pass
+
+    def login(self, user, password):
+        pass
+
+    def send_message(self, message):
+        FakeSMTP.sent.append(message)
+
+
+def test_forgot_password_without_mail_says_ask_the_administrator(client, people):
+    known = post(client, "/forgot-password", {"email": people.trainee.email})
+    unknown = post(client, "/forgot-password", {"email": "nobody@example.org"})
+    assert "Попросите администратора" in page_text(known)
+    assert page_text(known) == page_text(unknown)
+
+
+def test_forgot_password_with_mail_sends_a_working_link(app, people, monkeypatch):
+    FakeSMTP.sent = []
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    app.config.update(MAIL_SERVER="smtp.example.org")
+    client = app.test_client()
+    known = post(client, "/forgot-password", {"email": people.trainee.email})
+    unknown = post(client, "/forgot-password", {"email": "nobody@example.org"})
+    assert page_text(known) == page_text(unknown) and "мы отправили" in page_text(known)
+    (message,) = FakeSMTP.sent
+    assert message["To"] == people.trainee.email
+    link = re.search(r"http://localhost(/set-password/\S+)", message.get_content()).group(1)
+    assert post(client, link, {"password": "brand new password", "confirm": "brand new password"}).status_code == 302
+
+
+def test_forgot_password_is_rate_limited(client, people):
+    for _ in range(5):
+        post(client, "/forgot-password", {"email": people.trainee.email})
+    assert post(client, "/forgot-password", {"email": people.trainee.email}).status_code == 429

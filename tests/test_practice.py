@@ -427,3 +427,22 @@ def test_entry_after_the_cohort_ended_is_refused(people, site):
     with pytest.raises(EntryInvalid) as error:
         make_entry(people, site, day=TODAY - timedelta(days=1))
     assert set(error.value.errors) == {"date"}
+
+
+def test_confirmation_request_is_e_mailed_to_the_site_when_mail_is_configured(app, people, monkeypatch):
+    import smtplib
+
+    from tests.test_auth import FakeSMTP
+
+    site = save_practice_site(None, "Библиотека", "library", contact_email="library@example.org")
+    entry = make_entry(people, site)
+    db.session.commit()
+    FakeSMTP.sent = []
+    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
+    app.config.update(MAIL_SERVER="smtp.example.org")
+    client = app.test_client()
+    login(client, people.trainee)
+    response = post(client, f"/practice/{entry.id}", {"action": "confirm"})
+    assert "отправлен на library@example.org" in page_text(response)
+    (message,) = FakeSMTP.sent
+    assert message["To"] == "library@example.org" and "/confirm/" in message.get_content()

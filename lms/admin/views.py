@@ -18,6 +18,7 @@ from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.learning.models import Cohort, Enrolment
 from lms.learning.services import LearningError, assign_mentor, create_cohort, enrol_trainee
+from lms.mail import mail_configured, send_mail
 from lms.permissions import can_view_cohort, require, role_required
 from lms.practice.models import SITE_KINDS, PracticeSite
 from lms.practice.services import PracticeError, save_practice_site
@@ -65,8 +66,14 @@ def invite_user():
                                actor=current_user)
             db.session.commit()
             link = set_password_url(user)
-            flash(_("Account created for %(email)s. Pass this link on: it sets the password, once, within 7 days.",
-                    email=user.email), "info")
+            if mail_configured():
+                send_mail(user.email, _("Your account in the community manager school"),
+                          _("Open this link within 7 days to set your password:") + "\n\n" + link)
+                flash(_("Account created; the invitation was e-mailed to %(email)s.", email=user.email), "info")
+                link = None
+            else:
+                flash(_("Account created for %(email)s. Pass this link on: it sets the password, once, within 7 "
+                        "days.", email=user.email), "info")
         except AccountError as account_error:
             db.session.rollback()
             error = str(account_error)

@@ -5,9 +5,17 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
 from lms.auth.forms import LoginForm, SetPasswordForm
-from lms.auth.models import normalize_email
-from lms.auth.services import authenticate, end_sessions, set_password, set_user_locale, user_for_set_password_token
+from lms.auth.models import find_user_by_email, normalize_email
+from lms.auth.services import (
+    authenticate,
+    end_sessions,
+    set_password,
+    set_password_url,
+    set_user_locale,
+    user_for_set_password_token,
+)
 from lms.extensions import db, limiter
+from lms.mail import mail_configured, send_mail
 from lms.permissions import public
 
 bp = Blueprint("auth", __name__)
@@ -91,6 +99,21 @@ def set_password_page(token):
         flash(_("Your password is set. Welcome!"), "info")
         return redirect(url_for("learning.dashboard"))
     return render_template("auth/set_password.html", form=form, user=user)
+
+
+@bp.route("/forgot-password", methods=["GET", "POST"])
+@public
+@limiter.limit("5 per minute", methods=["POST"])
+def forgot_password():
+    """The same answer whether or not the address has an account, so the page reveals nothing."""
+    sent = False
+    if request.method == "POST":
+        user = find_user_by_email(request.form.get("email"))
+        if mail_configured() and user is not None and user.active:
+            send_mail(user.email, _("Setting your password"),
+                      _("Open this link within 7 days to set a new password:") + "\n\n" + set_password_url(user))
+        sent = True
+    return render_template("auth/forgot_password.html", sent=sent, mail=mail_configured())
 
 
 @bp.route("/language", methods=["POST"])

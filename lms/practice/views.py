@@ -12,6 +12,7 @@ from lms.curriculum.models import Course, Module
 from lms.extensions import db, limiter
 from lms.labels import upload_error_message
 from lms.learning.models import Cohort, CohortMentor, Enrolment
+from lms.mail import mail_configured, send_mail
 from lms.permissions import (
     can_review_practice_entry,
     can_view_cohort,
@@ -228,6 +229,12 @@ def entry_page(entry_id):
                 _confirmation, token = request_site_confirmation(entry)
                 db.session.commit()
                 confirmation_link = url_for("practice.confirm", token=token, _external=True)
+                if mail_configured() and entry.site.contact_email:
+                    send_mail(entry.site.contact_email, _("Please confirm a practice session"),
+                              _("%(name)s asks you to confirm a practice session at %(site)s:", name=entry.trainee.name,
+                                site=entry.site.name) + "\n\n" + confirmation_link)
+                    flash(_("The confirmation request was e-mailed to %(email)s.", email=entry.site.contact_email),
+                          "info")
             elif action in ("approve", "return") and reviewer:
                 review_practice_entry(entry, current_user, action, request.form.get("comment", ""),
                                       _parse(int, request.form.get("version")))
