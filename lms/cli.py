@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from lms.auth.models import ROLES, User, find_user_by_email
 from lms.auth.services import AccountError, check_password, create_user, set_password_url
+from lms.backup import BackupError, backup_database
 from lms.certificates.services import issue_certificates_for_cohort
 from lms.clock import local_today
 from lms.curriculum.models import Course, Module
@@ -180,3 +181,17 @@ def issue_certificates_command(cohort_id, actor_email):
     issued = issue_certificates_for_cohort(cohort, actor, progress=progress)
     db.session.commit()
     click.echo(f"Issued {len(issued)} certificate(s) in cohort '{cohort.name}'.")
+
+
+@lms_cli.command("backup")
+@click.argument("path", type=click.Path(dir_okay=False, writable=True))
+def backup_command(path):
+    """Write a consistent copy of the database to PATH while the application runs."""
+    def progress(done, total):
+        click.echo(f"{done}/{total} pages copied")
+
+    try:
+        kind = backup_database(current_app.config["SQLALCHEMY_DATABASE_URI"], path, progress=progress)
+    except BackupError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Backup written to {path} ({'SQLite database file' if kind == 'sqlite' else 'pg_dump custom format'}).")
