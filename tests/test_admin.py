@@ -1,6 +1,10 @@
 """Administration: users and roles, cohorts, the progress matrix, the trainee record, the audit log."""
 import io
+import json
 import re
+import shutil
+import smtplib
+import zipfile
 from datetime import timedelta
 
 import pytest
@@ -8,14 +12,22 @@ from sqlalchemy import select
 
 from lms.audit import AuditEvent
 from lms.auth.models import User
+from lms.auth.services import create_user
+from lms.certificates.models import Certificate
+from lms.certificates.services import issue_certificate
 from lms.clock import local_today
 from lms.curriculum.models import Assignment
 from lms.extensions import db
+from lms.grading.models import Submission
 from lms.learning.models import Enrolment
 from lms.learning.services import enrol_trainee
-from lms.practice.models import PracticeEntry
+from lms.practice.models import PracticeAttachment, PracticeEntry
 from lms.practice.services import EntryData, save_practice_entry, save_practice_site
-from tests.conftest import count_queries, login, page_text, post
+from lms.uploads import check_upload
+from tests.conftest import FIXTURE_COURSES, count_queries, csrf_token, login, page_text, post
+from tests.test_auth import FakeSMTP
+from tests.test_certificates import make_eligible
+from tests.test_grading import PNG
 
 
 @pytest.fixture
@@ -117,8 +129,6 @@ def test_moving_a_trainee_keeps_their_work(admin_client, people, make_cohort):
 
 
 def test_matrix_shows_progress_and_is_visible_to_the_cohorts_mentors(app, people):
-    from tests.test_certificates import make_eligible
-
     make_eligible(people)
     for user, status in ((people.mentor, 200), (people.admin, 200), (people.other_mentor, 404), (people.trainee, 403)):
         client = app.test_client()
@@ -144,8 +154,6 @@ def test_matrix_queries_do_not_grow_with_the_cohort(app, people, size):
     client.get(url)
     with count_queries() as small:
         client.get(url)
-    from lms.auth.services import create_user
-
     for i in range(size):
         enrol_trainee(people.cohort, create_user(f"m{i}@example.org", f"Слушатель {i}", ["trainee"]))
     db.session.commit()
@@ -169,8 +177,6 @@ def test_audit_log_filters(admin_client, people):
 
 def upload_csv(client, cohort, content, action="preview"):
     url = f"/admin/cohorts/{cohort.id}/import"
-    from tests.conftest import csrf_token
-
     data = {"csrf_token": csrf_token(client, url), "action": action}
     if action == "preview":
         data["file"] = (io.BytesIO(content if isinstance(content, bytes) else content.encode()), "trainees.csv")
@@ -223,10 +229,6 @@ def test_csv_import_bad_files(admin_client, people):
 # --- curriculum -------------------------------------------------------------------------------
 
 def test_curriculum_page_checks_and_syncs_like_the_cli(app, admin_client, people, tmp_path):
-    import shutil
-
-    from tests.conftest import FIXTURE_COURSES
-
     courses = tmp_path / "courses"
     shutil.copytree(FIXTURE_COURSES, courses)
     app.config["LMS_COURSES_DIR"] = str(courses)
@@ -247,10 +249,6 @@ def test_curriculum_page_checks_and_syncs_like_the_cli(app, admin_client, people
 
 
 def test_invitation_is_e_mailed_when_mail_is_configured(app, admin_client, monkeypatch):
-    import smtplib
-
-    from tests.test_auth import FakeSMTP
-
     FakeSMTP.sent = []
     monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
     app.config.update(MAIL_SERVER="smtp.example.org")
@@ -260,3 +258,35 @@ def test_invitation_is_e_mailed_when_mail_is_configured(app, admin_client, monke
     assert "/set-password/" not in response.get_data(as_text=True)
     (message,) = FakeSMTP.sent
     assert message["To"] == "mail@example.org" and "/set-password/" in message.get_content()
+
+
+# --- personal data ----------------------------------------------------------------------------
+
+def test_personal_data_export_and_anonymisation(app, admin_client, people):
+    make_eligible(people)
+    certificate, _created = issue_certificate(people.trainee, people.course, people.admin)
+    entry = db.session.scalar(select(PracticeEntry))
+    entry.attachments.append(PracticeAttachment(filename="фото.png", content_type="image/png", size=len(PNG),
+                                                sha256=check_upload("фото.png", PNG).sha256, data=PNG))
+    db.session.commit()
+    url = f"/admin/users/{people.trainee.id}"
+    archive = zipfile.ZipFile(io.BytesIO(post(admin_client, url, {"action": "export"}).data))
+    data = json.loads(archive.read("data.json"))
+    assert data["user"]["email"] == "trainee@example.org" and "password_hash" not in data["user"]
+    assert data["submissions"] and data["practice_entries"] and data["certificates"][0]["short_code"]
+    assert any(name.endswith("фото.png") for name in archive.namelist())
+
+    refused = post(admin_client, url, {"action": "anonymise"})
+    assert "Отметьте галочку" in page_text(admin_client.get(refused.headers["Location"]))
+    post(admin_client, url, {"action": "anonymise", "confirm": "yes"})
+    user = db.session.get(User, people.trainee.id)
+    assert user.email.startswith("deleted-") and "Соседова" not in user.name and not user.active
+    assert db.session.scalar(select(Submission.answer_markdown).limit(1)) == "[удалено]"
+    assert db.session.scalar(select(PracticeEntry.reflection_markdown)) == "[удалено]"
+    assert db.session.scalar(select(PracticeAttachment)) is None
+    assert db.session.scalar(select(Submission.score).where(Submission.status == "passed").limit(1)) is not None
+    assert db.session.get(Certificate, certificate.id).trainee_name == "Анна Соседова"
+    assert "Сертификат действителен" in page_text(app.test_client().get(f"/verify/{certificate.code}"))
+    actions = set(db.session.scalars(select(AuditEvent.action)))
+    assert {"user.export_personal_data", "user.anonymise"} <= actions
+    assert login(app.test_client(), "trainee@example.org").status_code == 200

@@ -1,5 +1,6 @@
 """The field-practice log: entries, validation, review workflow, site confirmation, summary, exports."""
 import io
+import smtplib
 from datetime import time, timedelta
 
 import pytest
@@ -18,6 +19,7 @@ from lms.practice.services import (
 )
 from lms.practice.summary import practice_summary
 from tests.conftest import count_queries, csrf_token, login, page_text, post
+from tests.test_auth import FakeSMTP
 from tests.test_grading import PNG
 
 TODAY = local_today()
@@ -430,10 +432,6 @@ def test_entry_after_the_cohort_ended_is_refused(people, site):
 
 
 def test_confirmation_request_is_e_mailed_to_the_site_when_mail_is_configured(app, people, monkeypatch):
-    import smtplib
-
-    from tests.test_auth import FakeSMTP
-
     site = save_practice_site(None, "Библиотека", "library", contact_email="library@example.org")
     entry = make_entry(people, site)
     db.session.commit()

@@ -1,6 +1,6 @@
 from datetime import date
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.admin.imports import CsvImportError, import_trainees, parse_trainee_csv
 from lms.admin.matrix import cohort_matrix
+from lms.admin.personal_data import anonymise_user, export_personal_data
 from lms.admin.services import AdminError, move_trainee, remove_mentor, set_user_active, set_user_roles, update_cohort
 from lms.audit import AuditEvent, record_event
 from lms.auth.models import ROLES, User, UserRole, find_user_by_email
@@ -98,6 +99,19 @@ def user_page(user_id):
                 flash(_("Account reactivated.") if action == "activate" else _("Account deactivated."), "info")
             elif action == "reset":
                 link = set_password_url(user)
+            elif action == "export":
+                archive = export_personal_data(user, current_user)
+                db.session.commit()
+                response = Response(archive, mimetype="application/zip")
+                response.headers.set("Content-Disposition", "attachment", filename=f"personal-data-{user.id}.zip")
+                return response
+            elif action == "anonymise":
+                if request.form.get("confirm") != "yes":
+                    raise AdminError(_("Tick the box to confirm: anonymising cannot be undone."))
+                if user.id == current_user.id:
+                    raise AdminError(_("You cannot anonymise yourself."))
+                anonymise_user(user, current_user)
+                flash(_("The user is anonymised; grades, hours and certificates stay."), "info")
             else:
                 abort(400)
             db.session.commit()
