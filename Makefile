@@ -27,6 +27,7 @@ test: $(VENV)/.installed $(CATALOGS)
 
 bench: $(VENV)/.installed $(CATALOGS)
 	$(BIN)/python bench/certificates.py
+	$(BIN)/python bench/reports.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .

@@ -142,10 +142,13 @@ def _funnels(cohort, trainees):
             .group_by(Submission.trainee_id).having(func.count(distinct(Submission.assignment_id)) >= len(keys))
             .subquery())) if keys else enrolled
         need_minutes = (course.certificate or {}).get("practice_hours", 0) * 60
+        # An entry belongs to its trainee's cohort, so the cohorts alone select the right trainees.
+        cohorts = select(Cohort.id).where(Cohort.course_id == course.id)
+        if cohort is not None:
+            cohorts = cohorts.where(Cohort.id == cohort.id)
         hours_met = db.session.scalar(select(func.count()).select_from(
-            select(PracticeEntry.trainee_id).join(Cohort, Cohort.id == PracticeEntry.cohort_id)
-            .where(PracticeEntry.status == "approved", Cohort.course_id == course.id,
-                   PracticeEntry.trainee_id.in_(members))
+            select(PracticeEntry.trainee_id).where(PracticeEntry.status == "approved",
+                                                   PracticeEntry.cohort_id.in_(cohorts))
             .group_by(PracticeEntry.trainee_id).having(func.sum(PracticeEntry.minutes) >= need_minutes).subquery()))
         certified = db.session.scalar(select(func.count(distinct(Certificate.trainee_id))).where(
             Certificate.course_id == course.id, Certificate.revoked_at.is_(None), Certificate.trainee_id.in_(members)))
