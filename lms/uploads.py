@@ -1,6 +1,7 @@
-"""Checking uploaded files: the type comes from the content, never from the name alone.
+"""Uploaded files: checking them (the type comes from the content, never from the name alone),
+storing them in the database, and serving them back as downloads.
 
-Used by assignment submissions and, later, by practice-log attachments: one set of rules.
+Used by assignment submissions and practice-log attachments: one set of rules.
 """
 import hashlib
 import io
@@ -9,6 +10,11 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 import filetype
+from flask import Response
+from sqlalchemy import DateTime, Integer, LargeBinary, String
+from sqlalchemy.orm import mapped_column
+
+from lms.clock import utcnow
 
 MAX_FILES = 5
 MAX_FILE_SIZE = 10 * 1024 * 1024
@@ -93,3 +99,28 @@ def _check_archive(data, filename):
         if entry.compress_size and entry.file_size / entry.compress_size > MAX_COMPRESSION_RATIO \
                 and entry.file_size > 1024 * 1024:
             raise UploadError("archive", filename)
+
+
+class StoredFile:
+    """Columns of an uploaded file kept in the database, shared by assignment files and practice photos."""
+
+    filename = mapped_column(String(255), nullable=False)
+    content_type = mapped_column(String(120), nullable=False)
+    size = mapped_column(Integer, nullable=False)
+    sha256 = mapped_column(String(64), nullable=False)
+    data = mapped_column(LargeBinary, nullable=False, deferred=True)
+    uploaded_at = mapped_column(DateTime, nullable=False, default=utcnow)
+
+    @classmethod
+    def from_checked(cls, checked):
+        return cls(filename=checked.filename, content_type=checked.content_type, size=checked.size,
+                   sha256=checked.sha256, data=checked.data)
+
+
+def attachment_response(stored):
+    """Serve a stored file as a download, never displayed inline: an upload cannot run in our pages."""
+    response = Response(stored.data, mimetype=stored.content_type)
+    response.headers.set("Content-Disposition", "attachment", filename=stored.filename)
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -1,5 +1,6 @@
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.uploads import StoredFile
 
 # draft: saved by the trainee, not yet sent · submitted: waits for a mentor · returned: sent back for
 # revision (the trainee answers with a new attempt) · passed / failed: graded.
@@ -52,7 +53,7 @@ class Submission(db.Model):
         return self.status in GRADED
 
 
-class SubmissionFile(db.Model):
+class SubmissionFile(StoredFile, db.Model):
     """An uploaded file, kept in the database so that any app host can serve it."""
 
     __tablename__ = "submission_files"
@@ -60,11 +61,5 @@ class SubmissionFile(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     submission_id = db.Column(db.Integer, db.ForeignKey("submissions.id", ondelete="CASCADE"), nullable=False,
                               index=True)
-    filename = db.Column(db.String(255), nullable=False)
-    content_type = db.Column(db.String(120), nullable=False)
-    size = db.Column(db.Integer, nullable=False)
-    sha256 = db.Column(db.String(64), nullable=False)
-    data = db.deferred(db.Column(db.LargeBinary, nullable=False))
-    uploaded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     submission = db.relationship("Submission", back_populates="files")

@@ -79,8 +79,7 @@ def submit_files(trainee, assignment, files, note=""):
     submission.answer_markdown = (note or "").strip()
     submission.answer_html = render_markdown(submission.answer_markdown)
     for checked in files:
-        submission.files.append(SubmissionFile(filename=checked.filename, content_type=checked.content_type,
-                                               size=checked.size, sha256=checked.sha256, data=checked.data))
+        submission.files.append(SubmissionFile.from_checked(checked))
     submission.status = "submitted"
     submission.submitted_at = utcnow()
     db.session.flush()

@@ -1,4 +1,4 @@
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -34,7 +34,7 @@ from lms.permissions import (
     signed_in,
 )
 from lms.rendering import render_markdown
-from lms.uploads import UploadError, check_upload
+from lms.uploads import UploadError, attachment_response, check_upload
 
 bp = Blueprint("grading", __name__)
 
@@ -108,11 +108,7 @@ def assignment_page(course_slug, module_slug, key):
 def download_file(file_id):
     upload = db.session.get(SubmissionFile, file_id)
     require(upload is not None and can_view_submission(current_user, upload.submission))
-    response = Response(upload.data, mimetype=upload.content_type)
-    response.headers.set("Content-Disposition", "attachment", filename=upload.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(upload)
 
 
 @bp.route("/mentor/queue")

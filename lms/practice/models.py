@@ -1,5 +1,6 @@
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.uploads import StoredFile
 
 SITE_KINDS = ("centre", "library", "ngo", "business", "school", "other")
 # draft → submitted → approved, or returned → edited and submitted again.
@@ -93,7 +94,7 @@ class PracticeEntryModule(db.Model):
     module_id = db.Column(db.Integer, db.ForeignKey("modules.id", ondelete="CASCADE"), primary_key=True)
 
 
-class PracticeAttachment(db.Model):
+class PracticeAttachment(StoredFile, db.Model):
     """A photo or document of an entry, kept in the database like assignment files."""
 
     __tablename__ = "practice_attachments"
@@ -101,12 +102,6 @@ class PracticeAttachment(db.Model):
     id = db.Column(db.Integer, primary_key=True)
     entry_id = db.Column(db.Integer, db.ForeignKey("practice_entries.id", ondelete="CASCADE"), nullable=False,
                          index=True)
-    filename = db.Column(db.String(255), nullable=False)
-    content_type = db.Column(db.String(120), nullable=False)
-    size = db.Column(db.Integer, nullable=False)
-    sha256 = db.Column(db.String(64), nullable=False)
-    data = db.deferred(db.Column(db.LargeBinary, nullable=False))
-    uploaded_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
     entry = db.relationship("PracticeEntry", back_populates="attachments")
 

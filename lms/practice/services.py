@@ -160,8 +160,7 @@ def save_practice_entry(trainee, data, entry=None, submit=False, files=()):
     entry.reflection_markdown = data.reflection.strip()
     entry.reflection_html = render_markdown(entry.reflection_markdown)
     for checked in files:
-        entry.attachments.append(PracticeAttachment(filename=checked.filename, content_type=checked.content_type,
-                                                    size=checked.size, sha256=checked.sha256, data=checked.data))
+        entry.attachments.append(PracticeAttachment.from_checked(checked))
     if submit:
         entry.status = "submitted"
         entry.submitted_at = utcnow()

@@ -41,7 +41,7 @@ from lms.practice.services import (
     save_practice_entry,
 )
 from lms.practice.summary import practice_summary
-from lms.uploads import UploadError, check_upload
+from lms.uploads import UploadError, attachment_response, check_upload
 
 bp = Blueprint("practice", __name__)
 PAGE_SIZE = 50
@@ -274,11 +274,7 @@ def entry_page(entry_id):
 def download_attachment(attachment_id):
     attachment = db.session.get(PracticeAttachment, attachment_id)
     require(attachment is not None and can_view_practice_entry(current_user, attachment.entry))
-    response = Response(attachment.data, mimetype=attachment.content_type)
-    response.headers.set("Content-Disposition", "attachment", filename=attachment.filename)
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
-    return response
+    return attachment_response(attachment)
 
 
 def _csv_response(entries, filename):
