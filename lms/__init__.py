@@ -79,19 +79,24 @@ def load_or_create_secret_key(instance_dir):
 
 
 @event.listens_for(Engine, "connect")
-def _sqlite_unicode_lower(dbapi_connection, _record):
-    """SQLite's lower() only folds ASCII; searches for Cyrillic names need the full Unicode one."""
+def _configure_sqlite(dbapi_connection, _record):
+    """SQLite's lower() only folds ASCII: searches for Cyrillic names need the full Unicode one. A database file
+    runs in WAL mode, so readers never block the writer, and waits for a busy writer instead of failing."""
     if isinstance(dbapi_connection, sqlite3.Connection):
         dbapi_connection.create_function("lower", 1, lambda value: value.lower() if isinstance(value, str) else value,
                                          deterministic=True)
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA busy_timeout = 15000")
+        if cursor.execute("PRAGMA database_list").fetchone()[2]:  # a file, not :memory:
+            cursor.execute("PRAGMA journal_mode = WAL")
+            cursor.execute("PRAGMA synchronous = NORMAL")
+        cursor.close()
 
 
 def _prepare_sqlite(app):
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-        # Readers never block the writer, and a busy writer is waited for instead of failing.
-        app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", {"connect_args": {"timeout": 15}})
 
 
 def _load_user(user_id):

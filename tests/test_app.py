@@ -68,3 +68,15 @@ def test_base_layout_shows_name_and_role(client, people):
     login(client, people.mentor)
     text = page_text(client.get("/"))
     assert "Марина Наставник (наставник)" in text and "Выйти" in text
+
+
+def test_sqlite_file_database_runs_in_wal_mode_and_waits_for_writers(app_factory, tmp_path):
+    from sqlalchemy import text
+
+    from lms.extensions import db
+
+    app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'wal.sqlite3'}")
+    if db.engine.dialect.name != "sqlite":
+        return
+    assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
+    assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 15000
