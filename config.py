@@ -14,6 +14,8 @@ class Config:
     LMS_BASE_URL = os.environ.get("LMS_BASE_URL", "http://127.0.0.1:5000").rstrip("/")
     RATELIMIT_STORAGE_URI = os.environ.get("RATELIMIT_STORAGE_URI", "memory://")
     RATELIMIT_HEADERS_ENABLED = True
+    # Behind a reverse proxy: trust one X-Forwarded-For / X-Forwarded-Proto hop (client addresses for limits).
+    LMS_BEHIND_PROXY = os.environ.get("LMS_BEHIND_PROXY", "") == "1"
     # Per client address and per account; the account limit stops slow guessing from many addresses.
     LOGIN_LIMIT_PER_CLIENT = "10 per minute"
     LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;30 per hour"

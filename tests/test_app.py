@@ -1,9 +1,11 @@
 """Application-wide behaviour: health check, security headers, error pages, secret key."""
 import stat
 
-from flask import abort
+from flask import abort, request
+from sqlalchemy import text
 
 from lms import create_app, load_or_create_secret_key
+from lms.extensions import db
 from tests.conftest import login, make_config, page_text
 
 
@@ -71,12 +73,21 @@ def test_base_layout_shows_name_and_role(client, people):
 
 
 def test_sqlite_file_database_runs_in_wal_mode_and_waits_for_writers(app_factory, tmp_path):
-    from sqlalchemy import text
-
-    from lms.extensions import db
-
     app_factory(SQLALCHEMY_DATABASE_URI=f"sqlite:///{tmp_path / 'wal.sqlite3'}")
     if db.engine.dialect.name != "sqlite":
         return
     assert db.session.execute(text("PRAGMA journal_mode")).scalar() == "wal"
     assert db.session.execute(text("PRAGMA busy_timeout")).scalar() == 15000
+
+
+def test_behind_a_proxy_the_client_address_is_the_forwarded_one(app_factory):
+    app = app_factory(LMS_BEHIND_PROXY=True)
+    seen = []
+
+    @app.route("/whoami")
+    def whoami():
+        seen.append(request.remote_addr)
+        return "ok"
+
+    app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
+    assert seen == ["203.0.113.7"]
