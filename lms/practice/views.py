@@ -131,9 +131,9 @@ def _log_page(trainee, after):
 
 
 def _render_log(trainee):
-    cohorts = _trainee_cohorts(trainee)
-    courses = db.session.scalars(select(Course).where(Course.id.in_([c.course_id for c in cohorts]))
-                                 .order_by(Course.title)).all()
+    courses = db.session.scalars(select(Course).where(Course.id.in_(
+        select(Cohort.course_id).join(Enrolment).where(Enrolment.trainee_id == trainee.id)))
+        .order_by(Course.title)).all()
     entries, cursor = _log_page(trainee, request.args.get("after"))
     summaries = [(course, practice_summary(trainee, course)) for course in courses]
     return render_template("practice/log.html", trainee=trainee, entries=entries, cursor=cursor,
