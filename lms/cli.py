@@ -12,6 +12,7 @@ from sqlalchemy import func, select
 from lms.auth.models import ROLES, User, find_user_by_email
 from lms.auth.services import AccountError, check_password, create_user, set_password_url
 from lms.backup import BackupError, backup_database
+from lms.bench_data import SIZES, generate_dataset
 from lms.certificates.services import issue_certificates_for_cohort
 from lms.clock import local_today
 from lms.curriculum.models import Course, Module
@@ -195,3 +196,15 @@ def backup_command(path):
     except BackupError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Backup written to {path} ({'SQLite database file' if kind == 'sqlite' else 'pg_dump custom format'}).")
+
+
+@lms_cli.command("bench-data")
+@click.option("--size", type=click.Choice(sorted(SIZES)), default="S", show_default=True)
+@click.option("--yes", is_flag=True, help="Add the data even though the database already has users.")
+def bench_data_command(size, yes):
+    """Add a generated programme for benchmarks (S: 100 trainees … L: 10,000 trainees, 1M practice entries)."""
+    if not yes and db.session.scalar(select(func.count()).select_from(User)):
+        raise click.ClickException("The database already has users; use a separate database, or pass --yes.")
+    generated = generate_dataset(size, progress=click.echo)
+    click.echo(f"Generated size {size}: {generated.trainees} trainees, {generated.mentors} mentors, "
+               f"{generated.entries} practice entries, {generated.submissions} submissions.")
