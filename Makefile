@@ -28,6 +28,7 @@ test: $(VENV)/.installed $(CATALOGS)
 bench: $(VENV)/.installed $(CATALOGS)
 	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/reports.py
+	$(BIN)/python bench/load.py
 
 lint: $(VENV)/.installed
 	$(BIN)/ruff check .
