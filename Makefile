@@ -26,6 +26,7 @@ test: $(VENV)/.installed $(CATALOGS)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(VENV)/.installed $(CATALOGS)
+	@command -v wrk >/dev/null || (apt-get update -qq && apt-get install -y -qq wrk)
 	$(BIN)/python bench/certificates.py
 	$(BIN)/python bench/reports.py
 	$(BIN)/python bench/load.py
