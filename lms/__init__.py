@@ -28,7 +28,7 @@ def create_app(config):
     app.config["SESSION_COOKIE_SECURE"] = app.config["LMS_BASE_URL"].startswith("https://")
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
-    _prepare_sqlite(app)
+    _create_sqlite_folder(app)
     if app.config.get("LMS_BEHIND_PROXY"):
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=1, x_proto=1)
 
@@ -96,7 +96,7 @@ def _configure_sqlite(dbapi_connection, _record):
         cursor.close()
 
 
-def _prepare_sqlite(app):
+def _create_sqlite_folder(app):
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("sqlite:///"):
         Path(uri.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)

@@ -139,8 +139,8 @@ def admin_certificates():
 @bp.route("/admin/certificates/issue", methods=["POST"])
 @role_required("admin")
 def admin_issue():
-    trainee = db.session.get(User, _int(request.form.get("trainee")))
-    course = db.session.get(Course, _int(request.form.get("course")))
+    trainee = db.session.get(User, request.form.get("trainee", type=int) or 0)
+    course = db.session.get(Course, request.form.get("course", type=int) or 0)
     require(trainee is not None and course is not None)
     try:
         certificate, created = issue_certificate(trainee, course, current_user,
@@ -186,10 +186,3 @@ def admin_revoke(certificate_id):
         db.session.rollback()
         flash(str(error), "error")
     return redirect(url_for("certificates.admin_certificates", cohort=certificate.cohort_id))
-
-
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None

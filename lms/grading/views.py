@@ -133,7 +133,7 @@ def grade_page(submission_id):
             "rubric", [])))]
         try:
             grade_submission(submission, current_user, scores, request.form.get("feedback", ""),
-                             request.form.get("decision", ""), _int(request.form.get("version")),
+                             request.form.get("decision", ""), request.form.get("version", type=int),
                              reason=request.form.get("reason", ""))
             db.session.commit()
         except GradingConflict as conflict:
@@ -162,17 +162,9 @@ def queue_item_url(item, filters):
     return url_for("grading.grade_page", submission_id=item.id, **filters)
 
 
-def _int(value):
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def _score(value):
     """A rubric score from the form: None when empty; anything not a whole number is out of range."""
     value = (value or "").strip()
     if not value:
         return None
-    number = _int(value)
-    return number if number is not None else -1
+    return int(value) if value.lstrip("-").isdigit() else -1

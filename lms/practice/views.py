@@ -70,10 +70,10 @@ def _parse(parser, value):
 
 def _entry_data(form, cohorts):
     """EntryData from the submitted form; unreadable values become None for the service to report."""
-    cohort_id = _parse(int, form.get("cohort"))
+    cohort_id = form.get("cohort", type=int)
     cohort = next((c for c in cohorts if c.id == cohort_id), None) if len(cohorts) > 1 else \
         (cohorts[0] if cohorts else None)
-    site = db.session.get(PracticeSite, _parse(int, form.get("site")) or 0)
+    site = db.session.get(PracticeSite, form.get("site", type=int) or 0)
     audiences = {}
     for code in AUDIENCES:
         raw = form.get(f"aud-{code}", "").strip()
@@ -81,12 +81,12 @@ def _entry_data(form, cohorts):
             audiences[code] = _parse(int, raw) if raw.lstrip("-").isdigit() else None
     for code in form.getlist("audience"):
         audiences.setdefault(code, 0)
-    module_ids = {_parse(int, v) for v in form.getlist("modules")}
-    modules = db.session.scalars(select(Module).where(Module.id.in_(module_ids - {None})))
+    module_ids = set(form.getlist("modules", type=int))
+    modules = db.session.scalars(select(Module).where(Module.id.in_(module_ids)))
     return EntryData(cohort=cohort, site=site, date=_parse(date.fromisoformat, form.get("date")),
                      start_time=_parse(time.fromisoformat, form.get("start_time")),
                      end_time=_parse(time.fromisoformat, form.get("end_time")),
-                     duration_minutes=_parse(int, form.get("duration")),
+                     duration_minutes=form.get("duration", type=int),
                      activity_type=form.get("activity_type", ""), audiences=audiences, modules=list(modules),
                      description=form.get("description", ""), reflection=form.get("reflection", ""))
 
@@ -237,7 +237,7 @@ def entry_page(entry_id):
                           "info")
             elif action in ("approve", "return") and reviewer:
                 review_practice_entry(entry, current_user, action, request.form.get("comment", ""),
-                                      _parse(int, request.form.get("version")))
+                                      request.form.get("version", type=int))
                 db.session.commit()
                 flash(_("Entry approved.") if action == "approve" else _("Entry returned to the trainee."), "info")
                 return redirect(url_for("grading.queue", kind="practice"))
@@ -304,12 +304,12 @@ def export_cohort(cohort_id):
 @role_required("mentor")
 def approve_many():
     """Approve several entries from one page that shows each of them in full."""
-    ids = {i for i in (_parse(int, v) for v in request.values.getlist("ids")) if i}
+    ids = {i for i in request.values.getlist("ids", type=int) if i}
     entries = db.session.scalars(select(PracticeEntry).where(PracticeEntry.id.in_(ids))
                                  .order_by(PracticeEntry.submitted_at, PracticeEntry.id)).all()
     entries = [e for e in entries if e.status == "submitted" and can_review_practice_entry(current_user, e)]
     if request.method == "POST":
-        read = {_parse(int, v) for v in request.form.getlist("read")}
+        read = set(request.form.getlist("read", type=int))
         chosen = [e for e in entries if e.id in read]
         if not chosen:
             flash(_("Tick “I have read this entry” for each entry you approve."), "error")
