@@ -2,7 +2,7 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import contains_eager, load_only
 
 from lms.certificates.services import certificates_of
 from lms.curriculum.models import Assignment, Course, Module
@@ -62,11 +62,13 @@ def course_page(course_slug):
 @bp.route("/courses/<course_slug>/<module_slug>")
 @signed_in
 def module_page(course_slug, module_slug):
-    course = _course_or_404(course_slug)
-    module = db.session.scalar(select(Module).where(Module.course_id == course.id, Module.slug == module_slug))
-    require(module is not None)
-    modules = _module_list(course)
-    index = modules.index(module)
+    module = db.session.scalar(select(Module).join(Module.course).options(contains_eager(Module.course))
+                               .where(Course.slug == course_slug, Module.slug == module_slug))
+    require(module is not None and can_view_course(current_user, module.course))
+    course = module.course
+    pager = db.session.execute(select(Module.id, Module.slug, Module.title).where(Module.course_id == course.id)
+                               .order_by(Module.position)).all()
+    index = [row.id for row in pager].index(module.id)
     assignments = db.session.scalars(
         select(Assignment).where(Assignment.module_id == module.id, Assignment.retired.is_(False))
         .order_by(Assignment.position)).all()
@@ -76,8 +78,8 @@ def module_page(course_slug, module_slug):
     return render_template(
         "learning/module.html", course=course, module=module, assignments=assignments, tracked=tracked,
         work=work,
-        is_done=module.id in done, previous=modules[index - 1] if index > 0 else None,
-        next=modules[index + 1] if index + 1 < len(modules) else None)
+        is_done=module.id in done, previous=pager[index - 1] if index > 0 else None,
+        next=pager[index + 1] if index + 1 < len(pager) else None)
 
 
 @bp.route("/courses/<course_slug>/<module_slug>/progress", methods=["POST"])
