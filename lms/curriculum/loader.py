@@ -2,10 +2,16 @@
 
 load_curriculum() returns every course it could read and every problem it found, each problem as
 `path:line: message`, so an author sees all mistakes at once instead of fixing them one by one.
+
+Rendering Markdown is most of the cost of loading, so a course or module renders its text only when asked
+(`render()`): the sync asks only for the files whose hash changed. Given the hashes the database holds, a
+course whose files did not change is not parsed at all (`UnchangedCourse`).
 """
 import hashlib
+import operator
 import re
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 
 import frontmatter
@@ -14,6 +20,11 @@ import yaml
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.rendering import RENDERER_VERSION, render_markdown
 
+# libyaml when it is installed: the pure-Python parser took half the time of loading a course.
+FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+# A course's hash covers the rules that checked it (this file and the activity codes), so that files which
+# did not change are checked again, not skipped, once the rules change.
+RULES = hashlib.sha256(Path(__file__).read_bytes() + repr((ACTIVITY_TYPES, AUDIENCES)).encode()).digest()
 MODULE_FILE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 STABLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 KINDS = ("text", "file", "quiz")
@@ -64,6 +75,15 @@ class ModuleSource:
     source_hash: str
     body_markdown: str = ""
     id_lines: list = field(default_factory=list, repr=False)  # (id, line) for the uniqueness check
+    pending: list = field(default_factory=list, repr=False)  # Markdown not rendered yet, see render()
+
+    def render(self):
+        """Fill in the HTML of the body, the prompts, the quiz explanations and the practice tasks."""
+        _render(self.pending)
+        return self
+
+    def set_body_html(self, rendered):
+        self.body_html, self.toc_html = rendered
 
 
 @dataclass
@@ -76,16 +96,45 @@ class CourseSource:
     path: str
     source_hash: str
     modules: list = field(default_factory=list)
+    pending: list = field(default_factory=list, repr=False)
+
+    def render(self):
+        """Fill in overview_html; each module renders its own text."""
+        _render(self.pending)
+        return self
+
+    @property
+    def module_count(self):
+        return len(self.modules)
+
+
+@dataclass
+class UnchangedCourse:
+    """A course folder whose files hash to what the database holds: valid when it was synced, not parsed again."""
+    slug: str
+    path: str
+    source_hash: str
+    module_count: int
+
+    def render(self):
+        return self
+
+
+def _render(pending):
+    for text, with_toc, store in pending:
+        store(render_markdown(text, with_toc=with_toc))
+    pending.clear()
 
 
 class SourceFile:
     """One Markdown file with front matter, and the file line of every YAML key for messages."""
 
-    def __init__(self, path, display_path, problems):
+    def __init__(self, path, display_path, problems, raw=None):
         self.display_path = display_path
         self.problems = problems
-        self.raw = Path(path).read_bytes()
+        self.raw = Path(path).read_bytes() if raw is None else raw
         self.meta, self.body, self._lines = None, "", {}
+        self.pending = []
         text = self.raw.decode("utf-8-sig", errors="replace")
         handler = frontmatter.YAMLHandler()
         if not handler.detect(text):
@@ -98,12 +147,12 @@ class SourceFile:
             return
         offset = text[: text.index(yaml_text)].count("\n") if yaml_text else 1
         try:
-            node = yaml.compose(yaml_text, Loader=yaml.SafeLoader)
-            meta = handler.load(yaml_text)
+            node, meta = _parse_yaml(yaml_text)
         except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
+            error = _python_yaml_error(yaml_text) or exc
+            mark = getattr(error, "problem_mark", None)
             line = offset + mark.line + 1 if mark else 1
-            self.problems.append(Problem(display_path, line, f"YAML error: {getattr(exc, 'problem', exc)}"))
+            self.problems.append(Problem(display_path, line, f"YAML error: {getattr(error, 'problem', error)}"))
             return
         if not isinstance(meta, dict):
             self.error((), "the front matter must be a set of 'key: value' lines")
@@ -121,6 +170,10 @@ class SourceFile:
         elif isinstance(node, yaml.SequenceNode):
             for i, item in enumerate(node.value):
                 self._index(item, path + (i,), offset)
+
+    def later(self, text, store, with_toc=False):
+        """Render text with store(html) when the file's owner is rendered; see ModuleSource.render()."""
+        self.pending.append((text, with_toc, store))
 
     def line(self, path):
         while path and path not in self._lines:
@@ -152,15 +205,39 @@ class SourceFile:
         return value
 
 
-def load_curriculum(courses_dir):
-    """Return ([CourseSource], [Problem]) for every course folder in courses_dir."""
+def _parse_yaml(text):
+    """(node with line numbers, data) from one parse; the data is what yaml.safe_load would return."""
+    loader = FAST_LOADER(text)
+    try:
+        node = loader.get_single_node()
+        return node, None if node is None else loader.construct_document(node)
+    finally:
+        loader.dispose()
+
+
+def _python_yaml_error(text):
+    """libyaml words its errors differently: the pure-Python parser's error, as the messages always said."""
+    try:
+        yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.YAMLError as exc:
+        return exc
+    return None
+
+
+def load_curriculum(courses_dir, render=True, known_hashes=None):
+    """Return ([CourseSource], [Problem]) for every course folder in courses_dir.
+
+    With render=False the HTML fields stay empty until the course's or module's render() is called.
+    known_hashes maps a course slug to the source_hash the database holds for it: a course folder of that name
+    whose files still hash to it comes back as an UnchangedCourse, checked for file names only.
+    """
     courses_dir = Path(courses_dir)
     problems = []
     courses = []
     if not courses_dir.is_dir():
         return [], [Problem(str(courses_dir), 1, "the curriculum folder does not exist")]
     for course_dir in sorted(p for p in courses_dir.iterdir() if p.is_dir() and p.name[0] not in "._"):
-        course = _load_course(course_dir, courses_dir.parent, problems)
+        course = _load_course(course_dir, courses_dir.parent, problems, known_hashes or {})
         if course:
             courses.append(course)
     seen = {}
@@ -169,6 +246,11 @@ def load_curriculum(courses_dir):
             problems.append(Problem(course.path, 1, f"course slug '{course.slug}' is already used by "
                                                     f"{seen[course.slug]}"))
         seen.setdefault(course.slug, course.path)
+    if render:
+        for course in courses:
+            course.render()
+            for module in getattr(course, "modules", ()):
+                module.render()
     return courses, problems
 
 
@@ -179,34 +261,54 @@ def _display(path, root):
         return str(path)
 
 
-def _load_course(course_dir, root, problems):
-    course_path = course_dir / "course.md"
-    if not course_path.exists():
-        problems.append(Problem(_display(course_dir, root), 1, "course.md is missing"))
-        return None
-    before = len(problems)
-    source = SourceFile(course_path, _display(course_path, root), problems)
-    digest = hashlib.sha256(RENDERER_VERSION.encode() + source.raw)
-
-    modules = []
-    positions = {}
+def _module_files(course_dir, root):
+    """[(path, display path, number, slug, raw bytes or a Problem about the file name)] in file-name order."""
+    files, positions = [], {}
     for path in sorted(course_dir.glob("*.md")):
         if path.name == "course.md":
             continue
         display = _display(path, root)
         match = MODULE_FILE.match(path.name)
         if not match:
-            problems.append(Problem(display, 1, "a module file name must look like 'NN-module-slug.md' "
-                                                "(two digits, latin lowercase letters, digits and hyphens)"))
+            files.append((path, display, None, None, Problem(
+                display, 1, "a module file name must look like 'NN-module-slug.md' "
+                            "(two digits, latin lowercase letters, digits and hyphens)")))
             continue
         number = int(match.group(1))
         if number in positions:
-            problems.append(Problem(display, 1, f"module number {match.group(1)} is already used by "
-                                                f"{positions[number]}"))
+            files.append((path, display, None, None, Problem(
+                display, 1, f"module number {match.group(1)} is already used by {positions[number]}")))
             continue
         positions[number] = display
-        module = _load_module(path, display, number, match.group(2), problems)
-        digest.update(path.name.encode() + b"\0" + Path(path).read_bytes())
+        files.append((path, display, number, match.group(2), path.read_bytes()))
+    return files
+
+
+def _load_course(course_dir, root, problems, known_hashes):
+    course_path = course_dir / "course.md"
+    if not course_path.exists():
+        problems.append(Problem(_display(course_dir, root), 1, "course.md is missing"))
+        return None
+    before = len(problems)
+    raw = course_path.read_bytes()
+    files = _module_files(course_dir, root)
+    readable = [f for f in files if not isinstance(f[-1], Problem)]
+    digest = hashlib.sha256(RULES + RENDERER_VERSION.encode() + raw)
+    for path, *_, content in readable:
+        digest.update(path.name.encode() + b"\0" + content)
+    source_hash = digest.hexdigest()
+    if known_hashes.get(course_dir.name) == source_hash and len(readable) == len(files):
+        # The database holds these very files, checked by these very rules when they were synced.
+        return UnchangedCourse(slug=course_dir.name, path=_display(course_path, root), source_hash=source_hash,
+                               module_count=len(files))
+
+    source = SourceFile(course_path, _display(course_path, root), problems, raw)
+    modules = []
+    for path, display, number, slug, content in files:
+        if isinstance(content, Problem):
+            problems.append(content)
+            continue
+        module = _load_module(path, display, number, slug, problems, content)
         if module:
             modules.append(module)
 
@@ -226,12 +328,14 @@ def _load_course(course_dir, root, problems):
     # Required ids can only be checked against a complete course; otherwise one broken module
     # would also be reported as every requirement that points into it.
     certificate = _load_certificate(source, meta.get("certificate"), modules,
-                                    check_ids=len(modules) == len(positions))
+                                    check_ids=len(modules) == len(readable))
     if len(problems) > before:
         return None
-    return CourseSource(slug=slug, title=title, language=language,
-                        overview_html=render_markdown(source.body), certificate=certificate,
-                        path=source.display_path, source_hash=digest.hexdigest(), modules=modules)
+    course = CourseSource(slug=slug, title=title, language=language, overview_html="", certificate=certificate,
+                          path=source.display_path, source_hash=source_hash, modules=modules)
+    source.later(source.body, partial(setattr, course, "overview_html"))
+    course.pending = source.pending
+    return course
 
 
 def _check_ids(modules, problems):
@@ -273,9 +377,9 @@ def _load_certificate(source, certificate, modules, check_ids):
     return certificate
 
 
-def _load_module(path, display, number, slug, problems):
+def _load_module(path, display, number, slug, problems, raw=None):
     before = len(problems)
-    source = SourceFile(path, display, problems)
+    source = SourceFile(path, display, problems, raw)
     meta = source.meta
     if meta is None:
         return None
@@ -313,12 +417,13 @@ def _load_module(path, display, number, slug, problems):
 
     if len(problems) > before:
         return None
-    body_html, toc_html = render_markdown(source.body, with_toc=True)
     module = ModuleSource(slug=slug, position=number, title=title, outcomes=[o.strip() for o in outcomes],
-                          estimated_minutes=minutes, body_html=body_html, toc_html=toc_html,
+                          estimated_minutes=minutes, body_html="", toc_html="",
                           practice=practice, assignments=assignments, path=display,
                           source_hash=hashlib.sha256(RENDERER_VERSION.encode() + source.raw).hexdigest(),
                           body_markdown=source.body, id_lines=id_lines)
+    source.later(source.body, module.set_body_html, with_toc=True)
+    module.pending = source.pending
     return module
 
 
@@ -353,8 +458,10 @@ def _load_assignment(source, item, path, position):
         spec = _load_rubric(source, item, path)
     if key is None or spec is None or not title or not prompt:
         return None
-    return AssignmentSource(key=key, title=title, kind=kind, prompt_html=render_markdown(prompt),
-                            spec=spec, retired=bool(retired), position=position)
+    assignment = AssignmentSource(key=key, title=title, kind=kind, prompt_html="", spec=spec,
+                                  retired=bool(retired), position=position)
+    source.later(prompt, partial(setattr, assignment, "prompt_html"))
+    return assignment
 
 
 def _load_rubric(source, item, path):
@@ -443,8 +550,9 @@ def _load_quiz(source, item, path):
         if not qid or not text:
             ok = False
             continue
-        result.append({"id": qid, "text": text, "options": options, "answers": answers,
-                       "explanation_html": render_markdown(str(explanation))})
+        question = {"id": qid, "text": text, "options": options, "answers": answers, "explanation_html": ""}
+        source.later(str(explanation), partial(operator.setitem, question, "explanation_html"))
+        result.append(question)
     attempts = item.get("attempts", 1)
     if isinstance(attempts, bool) or not isinstance(attempts, int) or attempts < 1:
         source.error(path + ("attempts",), "'attempts' must be a whole number of at least 1")
@@ -494,6 +602,7 @@ def _load_practice_task(source, item, path):
         ok = False
     if not ok:
         return None
-    return {"id": key, "title": title, "activity_types": lists["activity_types"],
-            "audiences": lists["audiences"], "min_hours": hours,
-            "description_html": render_markdown(str(item.get("description") or ""))}
+    task = {"id": key, "title": title, "activity_types": lists["activity_types"],
+            "audiences": lists["audiences"], "min_hours": hours, "description_html": ""}
+    source.later(str(item.get("description") or ""), partial(operator.setitem, task, "description_html"))
+    return task

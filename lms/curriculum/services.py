@@ -5,6 +5,7 @@ The caller commits or rolls back once: a sync with any problem must change nothi
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from lms.clock import utcnow
 from lms.curriculum.loader import Problem, load_curriculum
@@ -25,20 +26,25 @@ class SyncResult:
 
 def sync_curriculum(courses_dir, progress=None):
     """Validate courses_dir and load it; returns a SyncResult. Nothing is committed here."""
-    sources, problems = load_curriculum(courses_dir)
+    existing = {c.slug: c for c in db.session.scalars(select(Course))}
+    # Courses whose files hash as in the database are not parsed again, and Markdown is rendered only for
+    # the files that changed: rendering is nearly all the time of a sync.
+    sources, problems = load_curriculum(courses_dir, render=False,
+                                        known_hashes={slug: c.source_hash for slug, c in existing.items()})
     if problems:
         return SyncResult(problems=problems)
-    return sync_courses(sources, progress=progress)
+    return sync_courses(sources, progress=progress, existing=existing)
 
 
-def sync_courses(sources, progress=None):
+def sync_courses(sources, progress=None, existing=None):
     report = progress or (lambda message: None)
     result = SyncResult()
-    existing = {c.slug: c for c in db.session.scalars(select(Course))}
+    if existing is None:
+        existing = {c.slug: c for c in db.session.scalars(select(Course))}
     for source in sources:
         course = existing.get(source.slug)
         if course is not None and course.source_hash == source.source_hash:
-            report(f"{source.slug}: unchanged ({len(source.modules)} modules)")
+            report(f"{source.slug}: unchanged ({source.module_count} modules)")
             continue
         _sync_course(course, source, result, report)
     return result
@@ -48,6 +54,11 @@ def _sync_course(course, source, result, report):
     if course is None:
         course = Course(slug=source.slug)
         db.session.add(course)
+    else:
+        # Its modules with their assignments in two queries, not one query per module.
+        db.session.scalars(select(Course).where(Course.id == course.id).options(
+            selectinload(Course.modules).selectinload(Module.assignments))).all()
+    source.render()
     course.title = source.title
     course.language = source.language
     course.overview_html = source.overview_html
@@ -86,6 +97,7 @@ def _sync_course(course, source, result, report):
 
 
 def _update_module(module, source, course, assignments):
+    source.render()
     module.position = source.position
     module.title = source.title
     module.outcomes = source.outcomes
