@@ -11,6 +11,7 @@ from lms.grading.queue import (
     filter_options,
     parse_filters,
     queue_page,
+    waiting_groups,
 )
 from lms.grading.services import (
     GradingConflict,
@@ -116,8 +117,9 @@ def download_file(file_id):
 def queue():
     filters = parse_filters(request.args)
     items, cursor = queue_page(current_user, filters, after=request.args.get("after"))
+    groups = waiting_groups(current_user)
     return render_template("grading/queue.html", items=items, cursor=cursor, filters=filters, item_url=queue_item_url,
-                           options=filter_options(current_user), total=count_waiting(current_user, filters),
+                           options=filter_options(groups), total=count_waiting(groups, filters),
                            paged=bool(request.args.get("after")))
 
 
