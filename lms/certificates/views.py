@@ -15,8 +15,6 @@ from lms.certificates.credentials import (
 )
 from lms.certificates.eligibility import compute_eligibility
 from lms.certificates.models import Certificate
-from lms.certificates.pdf import certificate_pdf
-from lms.certificates.portfolio import build_portfolio
 from lms.certificates.services import (
     CertificateError,
     certificates_of,
@@ -58,10 +56,15 @@ def verify(code):
     return _noindex(response)
 
 
+
 @bp.route("/verify/<code>.pdf")
 @public
 @limiter.limit(VERIFY_LIMIT)
 def verify_pdf(code):
+    # Imported here: the PDF library (fpdf2 with Pillow and fontTools) is 30 MB of a worker's memory, and only
+    # this page and the portfolio need it.
+    from lms.certificates.pdf import certificate_pdf
+
     certificate = find_certificate(code)
     require(certificate is not None)
     response = Response(certificate_pdf(certificate, verify_url(certificate)), mimetype="application/pdf")
@@ -113,6 +116,8 @@ def my_certificates():
 @role_required("trainee")
 def portfolio():
     """Everything the trainee did, as one ZIP that is theirs to keep."""
+    from lms.certificates.portfolio import build_portfolio  # imports the PDF library: see verify_pdf
+
     response = Response(build_portfolio(current_user), mimetype="application/zip")
     response.headers.set("Content-Disposition", "attachment", filename="portfolio.zip")
     return response
