@@ -3,6 +3,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
+from sqlalchemy.orm import load_only
 
 from lms.audit import record_event
 from lms.curriculum.models import Course, Module
@@ -78,20 +79,14 @@ class CourseProgress:
 
 
 def courses_of_trainee(trainee):
-    """The courses the trainee is enrolled in, with reading progress; three queries whatever the size."""
+    """The courses the trainee is enrolled in, with reading progress; one query whatever the size."""
     enrolled = select(Cohort.course_id).join(Enrolment).where(Enrolment.trainee_id == trainee.id)
-    courses = db.session.scalars(select(Course).where(Course.id.in_(enrolled)).order_by(Course.title)).all()
-    ids = [c.id for c in courses]
-    if not ids:
-        return []
-    totals = dict(db.session.execute(
-        select(Module.course_id, func.count()).where(Module.course_id.in_(ids))
-        .group_by(Module.course_id)).all())
-    done = dict(db.session.execute(
-        select(Module.course_id, func.count()).join(ModuleProgress, ModuleProgress.module_id == Module.id)
-        .where(Module.course_id.in_(ids), ModuleProgress.trainee_id == trainee.id)
-        .group_by(Module.course_id)).all())
-    return [CourseProgress(c, done.get(c.id, 0), totals.get(c.id, 0)) for c in courses]
+    total = select(func.count()).where(Module.course_id == Course.id).scalar_subquery()
+    done = (select(func.count()).select_from(ModuleProgress).join(Module, Module.id == ModuleProgress.module_id)
+            .where(Module.course_id == Course.id, ModuleProgress.trainee_id == trainee.id).scalar_subquery())
+    rows = db.session.execute(select(Course, done, total).options(load_only(Course.id, Course.slug, Course.title))
+                              .where(Course.id.in_(enrolled)).order_by(Course.title)).all()
+    return [CourseProgress(*row) for row in rows]
 
 
 def done_module_ids(trainee, course):
