@@ -82,7 +82,7 @@ def _entry_data(form, cohorts):
     for code in form.getlist("audience"):
         audiences.setdefault(code, 0)
     module_ids = set(form.getlist("modules", type=int))
-    modules = db.session.scalars(select(Module).where(Module.id.in_(module_ids)))
+    modules = db.session.scalars(select(Module).where(Module.id.in_(module_ids))) if module_ids else []
     return EntryData(cohort=cohort, site=site, date=_parse(date.fromisoformat, form.get("date")),
                      start_time=_parse(time.fromisoformat, form.get("start_time")),
                      end_time=_parse(time.fromisoformat, form.get("end_time")),
@@ -190,9 +190,12 @@ def new_entry():
         try:
             entry = save_practice_entry(current_user, _entry_data(request.form, cohorts),
                                         submit=request.form.get("action") == "submit", files=_uploads())
+            # Read before the commit, which expires them: afterwards each would cost a query.
+            message = _("Entry submitted to your mentor.") if entry.status == "submitted" else _("Draft saved.")
+            page = url_for("practice.entry_page", entry_id=entry.id)
             db.session.commit()
-            flash(_("Entry submitted to your mentor.") if entry.status == "submitted" else _("Draft saved."), "info")
-            return redirect(url_for("practice.entry_page", entry_id=entry.id))
+            flash(message, "info")
+            return redirect(page)
         except UploadError as error:
             db.session.rollback()
             errors = {"files": upload_error_message(error)}
