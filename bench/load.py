@@ -1,149 +1,348 @@
-"""Pages under load against bare-Flask baselines: gunicorn pinned to core 0, wrk on core 1.
+"""Pages under load: gunicorn pinned to core 0, wrk on core 1, against bare-Flask baselines in the same run.
 
-B0 a bare Flask hello world, B1 the sign-in page (base layout, no database); S1 a module page, S2 the trainee
-dashboard, S4 the mentor's grading queue, on a generated programme (BENCH_SIZE, default S). Needs Debian's wrk
-(`apt-get install wrk`); writes bench/results/http-<size>.json. First cut of issue 8's suite: full-load
-throughput and wrk's latency percentiles (not yet at 50% of saturation).
+B0 a bare Flask hello world; B1 the base layout with no database (the floor of every page of ours); S1 a trainee
+reads a module; S2 the trainee's dashboard; S3 a trainee submits a practice-log entry (POST with CSRF); S4 the
+mentor's grading queue, first and deepest page; S5 the mentor grades (each request returns a different waiting
+answer for revision). Each scenario runs twice: at full load (16 connections) for its throughput, then at half
+that rate (wrk's delay() per connection) for latency percentiles. Also counted: SQL statements per request (one
+request through the test client), peak RSS of the workers (VmHWM) and "database is locked" in the server's log.
+Called by bench/run.py; needs Debian's wrk.
 """
 import json
 import os
 import re
-import shutil
-import socket
 import subprocess
-import sys
 import tempfile
 import time
 import urllib.request
+from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import urlencode
+
+from flask import render_template
+from sqlalchemy import event, func, insert, select, text
+
+from lms import create_app
+from lms.auth.services import create_user
+from lms.bench_data import generate_dataset
+from lms.clock import local_today, utcnow
+from lms.curriculum.models import Assignment, Course, Module
+from lms.extensions import db
+from lms.grading.models import Submission
+from lms.learning.models import Cohort, Enrolment
+from lms.learning.services import assign_mentor, enrol_trainee
+from lms.permissions import public
+from lms.practice.models import PracticeSite
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from sqlalchemy import select  # noqa: E402
-
-from config import TestConfig  # noqa: E402
-from lms import create_app  # noqa: E402
-from lms.auth.services import create_user  # noqa: E402
-from lms.bench_data import generate_dataset  # noqa: E402
-from lms.extensions import db  # noqa: E402
-from lms.learning.models import Cohort  # noqa: E402
-from lms.learning.services import assign_mentor, enrol_trainee  # noqa: E402
-
-SIZE = os.environ.get("BENCH_SIZE", "S")
-DURATION = os.environ.get("BENCH_DURATION", "8s")
-CONNECTIONS = int(os.environ.get("BENCH_CONNECTIONS", 16))
 SECRET = "bench-secret"
 PASSWORD = "bench password 1"
+USER_AGENT = "lms-bench"
+CONNECTIONS = 16
+HALF_LOAD_CONNECTIONS = 4
+WAITING_FOR_S5 = 1500
 HELLO = "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef hello():\n    return 'Hello'\n"
+WORKER_MODELS = {
+    "sync, 1 worker": ["--workers", "1"],
+    "sync, 2 workers": ["--workers", "2"],
+    "gthread, 2 workers x 4 threads": ["--workers", "2", "--worker-class", "gthread", "--threads", "4"],
+}
 
 
-def prepare(url):
-    config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
-                                                 "SECRET_KEY": SECRET})
-    app = create_app(config)
+def add_base_layout_page(app):
+    """B1: the base layout for a visitor, no database: what every page of ours costs at least."""
+    @public
+    def base_layout():
+        return render_template("base.html")
+
+    app.add_url_rule("/bench/base-layout", "bench_base_layout", base_layout)
+    return app
+
+
+@dataclass
+class Scenario:
+    name: str
+    path: str
+    role: str | None = None  # who sends it: trainee, mentor or admin; None for a visitor
+    cookie: str | None = None
+    bodies: list | None = None  # POST scenarios: one form body per request, cycled through
+    paths: list | None = None  # per-request paths (S5), matching bodies
+    queries: int | None = None
+
+
+def config_for(url):
+    from config import TestConfig
+
+    return type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, "TESTING": False,
+                                               "SECRET_KEY": SECRET, "WTF_CSRF_ENABLED": True})
+
+
+def prepare(url, size, progress=print):
+    """Fill the database with the generated programme plus the bench's own trainee, mentor and admin; sign them
+    in and build each scenario's request. Returns the scenarios."""
+    app = add_base_layout_page(create_app(config_for(url)))
     with app.app_context():
         db.drop_all()
         db.create_all()
-        generate_dataset(SIZE)
+        started = time.perf_counter()
+        generate_dataset(size, progress=lambda message: progress(f"  {message}"))
+        progress(f"  dataset {size} generated in {time.perf_counter() - started:.1f} s")
         cohort = db.session.scalar(select(Cohort).order_by(Cohort.id))
         trainee = create_user("bench-trainee@example.org", "Слушатель Замеров", ["trainee"], password=PASSWORD)
         mentor = create_user("bench-mentor@example.org", "Наставник Замеров", ["mentor"], password=PASSWORD)
+        admin = create_user("bench-admin@example.org", "Администратор Замеров", ["admin"], password=PASSWORD)
         enrol_trainee(cohort, trainee)
         assign_mentor(cohort, mentor)
         db.session.commit()
-        emails = [trainee.email, mentor.email]
-    # Sign in outside the app context above: each request then gets its own `g` (and CSRF token), as in production.
-    cookies = {}
-    for email in emails:
-        client = app.test_client()
-        page = client.get("/login").get_data(as_text=True)
-        token = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
-        client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
-        cookies[email] = client.get_cookie("session").value
-    return cookies
+        waiting = _add_waiting_answers(cohort, WAITING_FOR_S5)
+        course = db.session.get(Course, cohort.course_id)
+        modules = db.session.scalars(select(Module.slug).where(Module.course_id == course.id)
+                                     .order_by(Module.position)).all()
+        module_path = f"/courses/{course.slug}/{modules[len(modules) // 2]}"
+        site = db.session.scalar(select(PracticeSite.id).order_by(PracticeSite.id))
+        if db.engine.dialect.name == "postgresql":
+            db.session.execute(text("ANALYZE"))
+            db.session.commit()
+        emails = {"trainee": trainee.email, "mentor": mentor.email, "admin": admin.email}
+    clients = {role: _signed_in_client(app, email) for role, email in emails.items()}
+    cookies = {role: client.get_cookie("session").value for role, client in clients.items()}
+    deepest = _deepest_queue_page(clients["mentor"])
+    entry = {"csrf_token": _token(clients["trainee"], "/practice/new"), "site": site,
+             "date": local_today().isoformat(), "duration": 90, "activity_type": "event_organisation",
+             "audience": "adults", "aud-adults": 12, "description": "Провёл встречу жителей двора.",
+             "reflection": "Пришло больше людей, чем ожидалось.", "action": "submit"}
+    grade_token = _token(clients["mentor"], f"/mentor/submissions/{waiting[0]}")
+    grade = {"csrf_token": grade_token, "decision": "return", "feedback": "Раскройте, пожалуйста, второй пункт.",
+             "version": 1}
+    scenarios = [
+        Scenario("B1 base layout, no database", "/bench/base-layout"),
+        Scenario("S1 module page", module_path, "trainee", cookies["trainee"]),
+        Scenario("S2 trainee dashboard", "/", "trainee", cookies["trainee"]),
+        Scenario("S3 submit a practice entry", "/practice/new", "trainee", cookies["trainee"],
+                 bodies=[urlencode(entry)]),
+        Scenario("S4 grading queue, page 1", "/mentor/queue", "mentor", cookies["mentor"]),
+        Scenario("S4 grading queue, deepest page", deepest, "mentor", cookies["mentor"]),
+        Scenario("S5 grade an answer", f"/mentor/submissions/{waiting[-1]}", "mentor", cookies["mentor"],
+                 bodies=[urlencode(grade)], paths=[f"/mentor/submissions/{i}" for i in waiting[:-1]]),
+    ]
+    with app.app_context():
+        engine = db.engine
+    for scenario in scenarios:  # each request in its own app context, as in production
+        scenario.queries = _count_queries(engine, clients.get(scenario.role) or app.test_client(), scenario)
+    engine.dispose()
+    return scenarios
 
 
-def free_port():
+def _add_waiting_answers(cohort, count):
+    """Answers waiting in the bench mentor's queue, one per S5 request (a graded answer cannot be graded again)."""
+    trainees = db.session.scalars(select(Enrolment.trainee_id).where(Enrolment.cohort_id == cohort.id)).all()
+    texts = db.session.scalars(select(Assignment.id).where(Assignment.course_id == cohort.course_id,
+                                                           Assignment.kind != "quiz")).all()
+    start = db.session.scalar(select(func.coalesce(func.max(Submission.attempt), 0))) + 1
+    first = db.session.scalar(select(func.coalesce(func.max(Submission.id), 0)))
+    now = utcnow()
+    db.session.execute(insert(Submission), [
+        {"assignment_id": texts[n % len(texts)], "trainee_id": trainees[n % len(trainees)],
+         "attempt": start + n // (len(texts) * len(trainees)), "status": "submitted",
+         "answer_markdown": "Ответ", "answer_html": "<p>Ответ</p>", "feedback_markdown": "", "feedback_html": "",
+         "submitted_at": now, "created_at": now, "version": 1} for n in range(count)])
+    db.session.commit()
+    return db.session.scalars(select(Submission.id).where(Submission.id > first).order_by(Submission.id)).all()
+
+
+def _signed_in_client(app, email):
+    """Sign in as a browser would, then open the start page so the session already holds its CSRF secret:
+    the cookie wrk sends is then the one a browser would keep, and the server never rewrites it."""
+    client = app.test_client()
+    client.environ_base.update(HTTP_USER_AGENT=USER_AGENT, REMOTE_ADDR="127.0.0.1")
+    token = _token(client, "/login")
+    response = client.post("/login", data={"email": email, "password": PASSWORD, "csrf_token": token})
+    assert response.status_code == 302, response.status_code
+    assert client.get("/").status_code == 200
+    return client
+
+
+def _token(client, path):
+    page = client.get(path).get_data(as_text=True)
+    return re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page).group(1)
+
+
+def _deepest_queue_page(client):
+    path = "/mentor/queue"
+    while True:
+        page = client.get(path).get_data(as_text=True)
+        following = re.search(r'<a rel="next" href="([^"]+)"', page)
+        if not following:
+            return path
+        path = following.group(1).replace("&amp;", "&")
+
+
+def _count_queries(engine, client, scenario):
+    """SQL statements for one request of the scenario (S5 counts on an answer of its own, not in wrk's list)."""
+    statements = []
+
+    def count(*_args):
+        statements.append(1)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        if scenario.bodies:
+            response = client.post(scenario.path, data=scenario.bodies[0],
+                                   content_type="application/x-www-form-urlencoded")
+        else:
+            response = client.get(scenario.path)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    assert response.status_code in (200, 302), (scenario.name, response.status_code)
+    return len(statements)
+
+
+class Server:
+    """gunicorn on core 0 with production settings (Config from the environment, debug off)."""
+
+    def __init__(self, target, env, cwd, options):
+        self.log = tempfile.NamedTemporaryFile(prefix="gunicorn-", suffix=".log", delete=False)
+        port = _free_port()
+        self.url = f"http://127.0.0.1:{port}"
+        command = ["taskset", "-c", "0", str(ROOT / ".venv" / "bin" / "gunicorn"), *options,
+                   "--bind", f"127.0.0.1:{port}", "--backlog", "2048", "--log-level", "warning", target]
+        self.process = subprocess.Popen(command, cwd=cwd, env=env, stderr=self.log)
+        for _ in range(200):
+            try:
+                urllib.request.urlopen(self.url + "/", timeout=1)
+                break
+            except OSError as error:
+                if getattr(error, "code", None):
+                    break
+                time.sleep(0.1)
+        else:
+            raise RuntimeError(f"gunicorn did not start: {Path(self.log.name).read_text()}")
+
+    def peak_rss_mb(self):
+        """The largest peak resident set (VmHWM) among the workers."""
+        children = subprocess.run(["pgrep", "-P", str(self.process.pid)], capture_output=True, text=True).stdout
+        peaks = []
+        for pid in children.split():
+            status = Path(f"/proc/{pid}/status").read_text()
+            peaks.append(int(re.search(r"VmHWM:\s+(\d+) kB", status).group(1)) / 1024)
+        return round(max(peaks), 1)
+
+    def locked_errors(self):
+        return Path(self.log.name).read_text().count("database is locked")
+
+    def stop(self):
+        self.process.terminate()
+        self.process.wait()
+
+
+def _free_port():
+    import socket
+
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-def start_gunicorn(target, env, cwd):
-    port = free_port()
-    command = ["taskset", "-c", "0", str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "2",
-               "--bind", f"127.0.0.1:{port}", "--log-level", "warning", target]
-    process = subprocess.Popen(command, cwd=cwd, env=env)
-    for _ in range(100):
-        try:
-            urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=1)
-            break
-        except OSError as error:
-            if getattr(error, "code", None):
-                break
-            time.sleep(0.1)
-    return process, f"http://127.0.0.1:{port}"
+LUA = """
+local paths = %(paths)s
+local bodies = %(bodies)s
+local pause = %(pause)s
+local n = 0
+wrk.headers["User-Agent"] = "%(agent)s"
+%(cookie)s
+if #bodies > 0 then
+  wrk.method = "POST"
+  wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+end
+request = function()
+  n = n + 1
+  local k = (n - 1) %% math.max(#paths, 1) + 1
+  if #bodies > 0 then
+    return wrk.format(nil, paths[k], nil, bodies[(n - 1) %% #bodies + 1])
+  end
+  return wrk.format(nil, paths[k])
+end
+if pause > 0 then
+  delay = function() return pause end
+end
+done = function(summary, latency, requests)
+  local errors = summary.errors
+  io.write(string.format('RESULT {"requests": %%d, "seconds": %%.3f, "non_2xx_3xx": %%d, "socket_errors": %%d, '
+    .. '"p50_ms": %%.2f, "p95_ms": %%.2f, "p99_ms": %%.2f}\\n', summary.requests, summary.duration / 1e6,
+    errors.status, errors.connect + errors.read + errors.write + errors.timeout,
+    latency:percentile(50) / 1000, latency:percentile(95) / 1000, latency:percentile(99) / 1000))
+end
+"""
 
 
-def wrk(url, cookie=None):
-    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{CONNECTIONS}", f"-d{DURATION}", "--latency", url]
-    if cookie:
-        command[5:5] = ["-H", f"Cookie: session={cookie}"]
+def _lua_list(values):
+    return "{" + ", ".join(json.dumps(v) for v in values) + "}"
+
+
+def wrk(base_url, scenario, duration, connections=CONNECTIONS, pause_ms=0):
+    """One wrk run; its own Lua script reports percentiles (p95 included) and error counts as JSON."""
+    paths = scenario.paths or [scenario.path]
+    cookie = f'wrk.headers["Cookie"] = "session={scenario.cookie}"' if scenario.cookie else ""
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+        script.write(LUA % {"paths": _lua_list(paths), "bodies": _lua_list(scenario.bodies or []),
+                            "pause": pause_ms, "agent": USER_AGENT, "cookie": cookie})
+    command = ["taskset", "-c", "1", "wrk", "-t1", f"-c{connections}", f"-d{duration}", "-s", script.name,
+               base_url + paths[0]]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
-    rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
-    latency = {p: _ms(m) for p, m in re.findall(r"^\s+(50|90|99)%\s+([\d.]+\w+)$", output, re.M)}
-    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
-    return {"rps": rps, "p50_ms": latency.get("50"), "p90_ms": latency.get("90"), "p99_ms": latency.get("99"),
-            "non_2xx": int(errors.group(1)) if errors else 0}
+    os.unlink(script.name)
+    result = json.loads(re.search(r"^RESULT (.*)$", output, re.M).group(1))
+    result["rps"] = round(result["requests"] / result["seconds"], 1)
+    return result
 
 
-def _ms(value):
-    number, unit = re.match(r"([\d.]+)(\w+)", value).groups()
-    return round(float(number) * {"us": 0.001, "ms": 1, "s": 1000}[unit], 2)
+def measure_scenario(server, scenario, duration):
+    """Full load for throughput, then half that rate for latency."""
+    full = wrk(server.url, scenario, duration)
+    rate = full["rps"] / 2
+    pause_ms = max(0, round(HALF_LOAD_CONNECTIONS * 1000 / rate - 1000 / full["rps"]))
+    half = wrk(server.url, scenario, duration, connections=HALF_LOAD_CONNECTIONS, pause_ms=pause_ms)
+    return {"rps": full["rps"], "half_load_rps": half["rps"], "p50_ms": half["p50_ms"], "p95_ms": half["p95_ms"],
+            "p99_ms": half["p99_ms"], "full_load_p99_ms": full["p99_ms"],
+            "errors": full["non_2xx_3xx"] + full["socket_errors"] + half["non_2xx_3xx"] + half["socket_errors"],
+            "queries": scenario.queries, "peak_rss_mb": server.peak_rss_mb()}
 
 
-def main():
-    if shutil.which("wrk") is None:
-        sys.exit("wrk is missing: apt-get install wrk")
+def run_pages(url, size, duration="3s", progress=print):
+    """Every page scenario against one database. Returns (results, chosen worker model, comparison)."""
+    scenarios = prepare(url, size, progress)
     folder = Path(tempfile.mkdtemp())
-    url = os.environ.get("BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.sqlite3'}"
-    cookies = prepare(url)
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "LMS_BASE_URL": "http://127.0.0.1"}
     (folder / "hello.py").write_text(HELLO)
+    (folder / "bench_app.py").write_text(
+        "from config import Config\nfrom lms import create_app\nfrom load import add_base_layout_page\n"
+        "app = add_base_layout_page(create_app(Config))\n")
+    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "LMS_BASE_URL": "http://127.0.0.1",
+           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])}
+    by_name = {s.name: s for s in scenarios}
+    comparison = {}
+    for model, options in WORKER_MODELS.items():
+        server = Server("bench_app:app", env, folder, options)
+        try:
+            comparison[model] = {name: wrk(server.url, by_name[name], duration)["rps"]
+                                 for name in ("S1 module page", "S3 submit a practice entry")}
+        finally:
+            server.stop()
+        progress(f"  {model}: " + ", ".join(f"{k} {v:.0f} req/s" for k, v in comparison[model].items()))
+    chosen = max(comparison, key=lambda m: sum(comparison[m].values()))
+    options = WORKER_MODELS[chosen]
     results = {}
-    hello, hello_url = start_gunicorn("hello:app", env, folder)
+    hello = Server("hello:app", env, folder, options)
     try:
-        results["B0 bare Flask"] = wrk(hello_url + "/")
+        results["B0 bare Flask"] = measure_scenario(hello, Scenario("B0 bare Flask", "/"), duration)
     finally:
-        hello.terminate()
-        hello.wait()
-    app, app_url = start_gunicorn("wsgi:app", env, ROOT)
-    trainee, mentor = cookies["bench-trainee@example.org"], cookies["bench-mentor@example.org"]
+        hello.stop()
+    server = Server("bench_app:app", env, folder, options)
     try:
-        results["B1 sign-in page"] = wrk(app_url + "/login")
-        results["S1 module page"] = wrk(app_url + "/courses/bench-course/module-1", trainee)
-        results["S2 trainee dashboard"] = wrk(app_url + "/", trainee)
-        results["S4 grading queue"] = wrk(app_url + "/mentor/queue", mentor)
+        for scenario in scenarios:
+            results[scenario.name] = measure_scenario(server, scenario, duration)
+            progress(f"  {scenario.name}: {results[scenario.name]['rps']:.0f} req/s")
+        locked = server.locked_errors()
     finally:
-        app.terminate()
-        app.wait()
-    base = results["B0 bare Flask"]["rps"]
-    print(f"size {SIZE}, {db_name(url)}, wrk {CONNECTIONS} connections for {DURATION}, "
-          "gunicorn 2 sync workers on core 0")
-    print(f"{'scenario':24} {'req/s':>8} {'vs B0':>6} {'p50 ms':>7} {'p90 ms':>7} {'p99 ms':>7} {'non-2xx':>7}")
-    for name, r in results.items():
-        print(f"{name:24} {r['rps']:8.0f} {r['rps'] / base:6.2f} {r['p50_ms']:7.2f} {r['p90_ms']:7.2f} "
-              f"{r['p99_ms']:7.2f} {r['non_2xx']:7d}")
-    out = ROOT / "bench" / "results" / f"http-{SIZE}-{db_name(url)}.json"
-    out.parent.mkdir(exist_ok=True)
-    out.write_text(json.dumps({"size": SIZE, "database": db_name(url), "results": results}, indent=2,
-                              ensure_ascii=False))
-
-
-def db_name(url):
-    return "postgresql" if url.startswith("postgresql") else "sqlite"
-
-
-if __name__ == "__main__":
-    main()
+        server.stop()
+    for name in ("S3 submit a practice entry", "S5 grade an answer"):
+        results[name]["database_locked"] = locked
+    return results, chosen, comparison
