@@ -94,7 +94,14 @@ def can_view_submission(user, submission):
 
 
 def mentors_cohort(mentor, cohort_id):
-    return mentor.is_mentor and db.session.get(CohortMentor, (cohort_id, mentor.id)) is not None
+    """Whether the mentor works with the cohort; asked once per request and cohort."""
+    if not mentor.is_mentor:
+        return False
+    cache = g.setdefault("mentors_cohort", {})
+    key = (mentor.id, cohort_id)
+    if key not in cache:
+        cache[key] = db.session.get(CohortMentor, (cohort_id, mentor.id)) is not None
+    return cache[key]
 
 
 def can_view_practice_entry(user, entry):

@@ -6,15 +6,15 @@ import zipfile
 
 from flask import render_template
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import selectinload, undefer
 
 from lms.certificates.credentials import credential_jwt, verify_url
 from lms.certificates.pdf import certificate_pdf
 from lms.certificates.services import certificates_of
 from lms.extensions import db
-from lms.grading.models import Submission
+from lms.grading.models import Submission, SubmissionFile
 from lms.practice.export import entries_for_export, practice_log_csv
-from lms.practice.models import PracticeEntry
+from lms.practice.models import PracticeAttachment, PracticeEntry
 
 
 def _safe(name):
@@ -23,8 +23,10 @@ def _safe(name):
 
 def build_portfolio(trainee):
     entries = entries_for_export(PracticeEntry.trainee_id == trainee.id)
+    # Files come with their contents: one query for all of them, not one per file.
     submissions = db.session.scalars(select(Submission).options(
-        selectinload(Submission.files), selectinload(Submission.assignment), selectinload(Submission.graded_by))
+        selectinload(Submission.files).options(undefer(SubmissionFile.data)), selectinload(Submission.assignment),
+        selectinload(Submission.graded_by))
         .where(Submission.trainee_id == trainee.id, Submission.status != "draft")
         .order_by(Submission.assignment_id, Submission.attempt)).all()
     certificates = certificates_of(trainee)
@@ -39,10 +41,14 @@ def build_portfolio(trainee):
             for upload in submission.files:
                 archive.writestr(f"files/{submission.assignment.key}/attempt-{submission.attempt}/"
                                  f"{_safe(upload.filename)}", upload.data)
-        for entry in entries:
-            for attachment in entry.attachments:
-                archive.writestr(f"files/practice/{entry.date.isoformat()}-{entry.id}/{_safe(attachment.filename)}",
-                                 attachment.data)
+        entry_by_id = {entry.id: entry for entry in entries}
+        attachments = db.session.scalars(select(PracticeAttachment).options(undefer(PracticeAttachment.data))
+                                         .where(PracticeAttachment.entry_id.in_(entry_by_id))
+                                         .order_by(PracticeAttachment.id)) if entries else []
+        for attachment in attachments:
+            entry = entry_by_id[attachment.entry_id]
+            archive.writestr(f"files/practice/{entry.date.isoformat()}-{entry.id}/{_safe(attachment.filename)}",
+                             attachment.data)
         for certificate in certificates:
             name = f"certificates/{certificate.short_code}"
             archive.writestr(f"{name}.pdf", certificate_pdf(certificate, verify_url(certificate)))

@@ -3,7 +3,7 @@ from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from lms.auth.models import User
 from lms.certificates.credentials import (
@@ -126,12 +126,12 @@ def portfolio():
 @bp.route("/admin/certificates")
 @role_required("admin")
 def admin_certificates():
-    cohorts = db.session.scalars(select(Cohort).options(selectinload(Cohort.course)).order_by(Cohort.name)).all()
+    cohorts = db.session.scalars(select(Cohort).options(joinedload(Cohort.course)).order_by(Cohort.name)).all()
     cohort = next((c for c in cohorts if str(c.id) == request.args.get("cohort")), cohorts[0] if cohorts else None)
     rows = []
     if cohort is not None:
-        trainees = db.session.scalars(select(User).join(Enrolment).where(Enrolment.cohort_id == cohort.id)
-                                      .order_by(User.name)).all()
+        trainees = db.session.scalars(select(User).options(lazyload(User.role_rows)).join(Enrolment)
+                                      .where(Enrolment.cohort_id == cohort.id).order_by(User.name)).all()
         eligibility = compute_eligibility(cohort.course, [t.id for t in trainees])
         issued = {c.trainee_id: c for c in db.session.scalars(select(Certificate).where(
             Certificate.course_id == cohort.course_id, Certificate.trainee_id.in_([t.id for t in trainees]))

@@ -200,10 +200,12 @@ def grade_submission(submission, mentor, scores, feedback, decision, expected_ve
 
 
 def mark_feedback_seen(submissions):
+    """Returns whether any feedback was new."""
+    unseen = [s for s in submissions if s.status in GRADED and s.feedback_seen_at is None]
     now = utcnow()
-    for submission in submissions:
-        if submission.status in GRADED and submission.feedback_seen_at is None:
-            submission.feedback_seen_at = now
+    for submission in unseen:
+        submission.feedback_seen_at = now
+    return bool(unseen)
 
 
 def unseen_feedback(trainee):

@@ -91,17 +91,17 @@ def assignment_page(course_slug, module_slug, key):
             db.session.rollback()
             error = str(grading_error)
     attempts = attempts_of(current_user, assignment) if tracked else []
-    if attempts:
-        mark_feedback_seen(attempts)
-        db.session.commit()
     latest = attempts[-1] if attempts else None
     if draft_text is None and latest is not None and latest.status == "draft":
         draft_text = latest.answer_markdown
     status = 400 if error else 200
-    return render_template("grading/assignment.html", course=course, module=module, assignment=assignment,
+    page = render_template("grading/assignment.html", course=course, module=module, assignment=assignment,
                            tracked=tracked, attempts=attempts, latest=latest,
                            counted=counted_attempt(assignment, attempts), preview_html=preview_html,
-                           draft_text=draft_text or "", error=error), status
+                           draft_text=draft_text or "", error=error)
+    if mark_feedback_seen(attempts):  # after rendering: the commit expires what the page shows
+        db.session.commit()
+    return page, status
 
 
 @bp.route("/files/<int:file_id>")
