@@ -313,8 +313,7 @@ def run_pages(url, size, duration="3s", progress=print):
     folder = Path(tempfile.mkdtemp())
     (folder / "hello.py").write_text(HELLO)
     (folder / "bench_app.py").write_text(
-        "from config import Config\nfrom lms import create_app\nfrom load import add_base_layout_page\n"
-        "app = add_base_layout_page(create_app(Config))\n")
+        "from load import add_base_layout_page\nfrom wsgi import app\n\nadd_base_layout_page(app)\n")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "LMS_BASE_URL": "http://127.0.0.1",
            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])}
     by_name = {s.name: s for s in scenarios}

@@ -18,6 +18,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.i18n import install_date_filters, install_template_gettext
 from lms.labels import format_hours, label_filters
+from lms.navigation import main_nav
 from lms.permissions import public
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -71,7 +72,7 @@ def create_app(config):
     app.add_url_rule("/health", "health", health)
     app.after_request(_security_headers)
     app.register_error_handler(HTTPException, _error_page)
-    app.jinja_env.globals.update(label_filters(), get_locale=get_locale)
+    app.jinja_env.globals.update(label_filters(), get_locale=get_locale, main_nav=main_nav)
     app.jinja_env.filters["hours"] = format_hours
     return app
 
