@@ -4,7 +4,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import joinedload, lazyload
 
 from lms.auth.models import User
 from lms.clock import local_today
@@ -40,7 +40,7 @@ from lms.practice.services import (
     review_practice_entry,
     save_practice_entry,
 )
-from lms.practice.summary import practice_summary
+from lms.practice.summary import practice_summaries
 from lms.uploads import UploadError, attachment_response, check_upload
 
 bp = Blueprint("practice", __name__)
@@ -135,7 +135,8 @@ def _render_log(trainee):
         select(Cohort.course_id).join(Enrolment).where(Enrolment.trainee_id == trainee.id)))
         .order_by(Course.title)).all()
     entries, cursor = _log_page(trainee, request.args.get("after"))
-    summaries = [(course, practice_summary(trainee, course)) for course in courses]
+    totals = practice_summaries(trainee.id, courses)
+    summaries = [(course, totals[course.id]) for course in courses]
     return render_template("practice/log.html", trainee=trainee, entries=entries, cursor=cursor,
                            summaries=summaries, own=trainee.id == current_user.id,
                            paged=bool(request.args.get("after")))
@@ -173,7 +174,8 @@ def trainees():
 @bp.route("/practice/trainees/<int:trainee_id>")
 @signed_in
 def trainee_log(trainee_id):
-    trainee = db.session.get(User, trainee_id)
+    # The trainee's roles are not needed here: loading them cost a query.
+    trainee = db.session.get(User, trainee_id, options=[lazyload(User.role_rows)])
     require(trainee is not None and can_view_trainee_practice(current_user, trainee))
     return _render_log(trainee)
 
