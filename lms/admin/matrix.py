@@ -1,28 +1,44 @@
 """A cohort's progress at a glance: trainees × modules read, assignments, approved practice, eligibility.
 
-A fixed number of queries whatever the cohort size (300 trainees × 60 modules is the target).
+Four queries whatever the cohort size (300 trainees × 60 modules is the target): trainees with their
+certificates, modules with their assignments, modules read and attempts sent together, approved practice.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import select
+from sqlalchemy import distinct, func, literal, null, select, union_all
+from sqlalchemy.orm import lazyload, load_only
 
 from lms.auth.models import User
-from lms.certificates.eligibility import compute_eligibility
+from lms.certificates.eligibility import Eligibility, Requirement
 from lms.certificates.models import Certificate
 from lms.curriculum.models import Assignment, Module
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import counted_attempt
-from lms.learning.models import Enrolment, ModuleProgress
+from lms.learning.models import Cohort, Enrolment, ModuleProgress
+from lms.practice.models import PracticeEntry
+
+
+@dataclass
+class Attempt:
+    """What the matrix shows of an attempt, and what counted_attempt needs to choose one."""
+
+    attempt: int
+    status: str
+    score: int = None
 
 
 @dataclass
 class MatrixRow:
     trainee: User
     done: set = field(default_factory=set)
-    attempts: dict = field(default_factory=dict)  # assignment id -> attempt that counts
+    attempts: dict = field(default_factory=dict)  # assignment id -> attempt that counts, if any was sent
     eligibility: object = None
-    certificate: object = None
+    certificate: object = None  # the valid certificate of the cohort's course
+    certificates: list = field(default_factory=list)  # every certificate of the trainee, newest first
+    # The table's cells in column order: module read or not, attempt that counts or None.
+    read: list = field(default_factory=list)
+    cells: list = field(default_factory=list)
 
     @property
     def passed(self):
@@ -45,37 +61,95 @@ SORTS = {
 }
 
 
-def cohort_matrix(cohort, sort="name", trainee_ids=None):
+def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
+    """The matrix of cohort, or of the listed trainees of it. `practice` ({trainee id: (approved minutes,
+    kinds of activity)} in the course) saves its query when the caller has the figures already."""
     course = cohort.course
-    query = select(User).join(Enrolment).where(Enrolment.cohort_id == cohort.id)
+    members = select(Enrolment.trainee_id).where(Enrolment.cohort_id == cohort.id)
     if trainee_ids is not None:
-        query = query.where(User.id.in_(trainee_ids))
-    trainees = db.session.scalars(query).all()
-    ids = [t.id for t in trainees]
-    modules = db.session.scalars(select(Module).where(Module.course_id == course.id)
-                                 .order_by(Module.position)).all()
-    assignments = db.session.scalars(select(Assignment).join(Module).where(
-        Assignment.course_id == course.id, Assignment.retired.is_(False))
-        .order_by(Module.position, Assignment.position)).all()
-    rows = {t.id: MatrixRow(t) for t in trainees}
-    if ids:
-        for trainee_id, module_id in db.session.execute(
-                select(ModuleProgress.trainee_id, ModuleProgress.module_id).join(Module).where(
-                    ModuleProgress.trainee_id.in_(ids), Module.course_id == course.id)):
-            rows[trainee_id].done.add(module_id)
-        grouped = {}
-        for attempt in db.session.scalars(select(Submission).where(
-                Submission.trainee_id.in_(ids), Submission.assignment_id.in_([a.id for a in assignments]),
-                Submission.status != "draft").order_by(Submission.attempt)):
-            grouped.setdefault((attempt.trainee_id, attempt.assignment_id), []).append(attempt)
-        for row in rows.values():
-            row.attempts = {a.id: counted_attempt(a, grouped.get((row.trainee.id, a.id), [])) for a in assignments}
-        for certificate in db.session.scalars(select(Certificate).where(
-                Certificate.trainee_id.in_(ids), Certificate.course_id == course.id,
-                Certificate.revoked_at.is_(None))):
-            rows[certificate.trainee_id].certificate = certificate
-    eligibility = compute_eligibility(course, ids)
+        members = members.where(Enrolment.trainee_id.in_(trainee_ids))
+    rows = {}
+    for trainee, certificate in db.session.execute(
+            select(User, Certificate).outerjoin(Certificate, Certificate.trainee_id == User.id)
+            .where(User.id.in_(members)).options(lazyload(User.role_rows))
+            .order_by(User.id, Certificate.issued_at.desc())):
+        row = rows.setdefault(trainee.id, MatrixRow(trainee))
+        if certificate is not None:
+            row.certificates.append(certificate)
+            if certificate.course_id == course.id and certificate.revoked_at is None:
+                row.certificate = certificate
+    modules, every_assignment = [], []
+    for module, assignment in db.session.execute(
+            select(Module, Assignment).outerjoin(Assignment, Assignment.module_id == Module.id)
+            .options(load_only(Module.id, Module.course_id, Module.position, Module.title, Module.slug))
+            .where(Module.course_id == course.id).order_by(Module.position, Assignment.position)):
+        if not modules or modules[-1] is not module:
+            modules.append(module)
+        if assignment is not None:
+            every_assignment.append(assignment)
+    # Retired assignments are not shown, but a required one still counts for the certificate.
+    assignments = [a for a in every_assignment if not a.retired]
+
+    grouped = {}  # (trainee id, assignment id) -> attempts sent, in order
+    if rows:
+        # Attempts and modules read in one round trip: an attempt has a status, a module read has none.
+        for trainee_id, item, attempt, status, score in db.session.execute(union_all(
+                select(Submission.trainee_id, Submission.assignment_id, Submission.attempt, Submission.status,
+                       Submission.score).where(
+                    Submission.trainee_id.in_(members), Submission.status != "draft",
+                    Submission.assignment_id.in_(select(Assignment.id).where(Assignment.course_id == course.id))),
+                select(ModuleProgress.trainee_id, ModuleProgress.module_id, literal(0), null(), null())
+                .join(Module, Module.id == ModuleProgress.module_id)
+                .where(ModuleProgress.trainee_id.in_(members), Module.course_id == course.id))).all():
+            if status is None:
+                rows[trainee_id].done.add(item)
+            else:
+                grouped.setdefault((trainee_id, item), []).append(Attempt(attempt, status, score))
+        for attempts in grouped.values():
+            attempts.sort(key=lambda a: a.attempt)  # counted_attempt wants them in order
+        if practice is None:
+            practice = _approved_practice(course, members)
+    # 300 trainees × 60 modules and 60 assignments make 36,000 cells: the loops below visit only the attempts
+    # there are, and the template only walks lists.
+    shown = {a.id: a for a in assignments}
+    by_key = {a.key: a for a in every_assignment}
+    for (trainee_id, assignment_id), attempts in grouped.items():
+        if assignment_id in shown:
+            rows[trainee_id].attempts[assignment_id] = counted_attempt(shown[assignment_id], attempts)
+    module_ids = [m.id for m in modules]
     for row in rows.values():
-        row.eligibility = eligibility[row.trainee.id]
+        row.read = [m in row.done for m in module_ids]
+        row.cells = [row.attempts.get(a) for a in shown]
+        row.eligibility = _eligibility(course, row.trainee.id, by_key, grouped,
+                                       (practice or {}).get(row.trainee.id, (0, 0)))
     ordered = sorted(rows.values(), key=SORTS.get(sort, SORTS["name"]))
     return Matrix(modules=modules, assignments=assignments, rows=ordered)
+
+
+def _approved_practice(course, members):
+    in_course = PracticeEntry.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id))
+    return {trainee_id: (minutes, kinds) for trainee_id, minutes, kinds in db.session.execute(
+        select(PracticeEntry.trainee_id, func.sum(PracticeEntry.minutes),
+               func.count(distinct(PracticeEntry.activity_type)))
+        .where(PracticeEntry.trainee_id.in_(members), PracticeEntry.status == "approved", in_course)
+        .group_by(PracticeEntry.trainee_id))}
+
+
+def _eligibility(course, trainee_id, by_key, grouped, practice):
+    """compute_eligibility's rules (lms/certificates/eligibility.py) over what the matrix loaded already:
+    calling it would cost three more queries. tests/test_admin.py checks that both agree."""
+    rules = course.certificate or {}
+    need_hours, need_kinds = rules.get("practice_hours", 0), rules.get("min_activity_types", 0)
+    minutes, kinds = practice
+    hours = round((minutes or 0) / 60, 1)
+    item = Eligibility(trainee_id, approved_hours=hours)
+    for key in rules.get("required_assignments", []):
+        assignment = by_key.get(key)
+        counted = counted_attempt(assignment, grouped.get((trainee_id, assignment.id), [])) if assignment else None
+        item.requirements.append(Requirement("assignment", assignment.title if assignment else key,
+                                             counted is not None and counted.status == "passed"))
+    if need_hours:
+        item.requirements.append(Requirement("hours", "", hours >= need_hours, hours, need_hours))
+    if need_kinds:
+        item.requirements.append(Requirement("activity_types", "", kinds >= need_kinds, kinds, need_kinds))
+    return item
