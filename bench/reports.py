@@ -1,108 +1,121 @@
-"""Programme report over a year of a large programme, and a cohort matrix of 300 trainees.
+"""S6 and S7 of issue 8: the cohort matrix of a 300-trainee cohort and the programme report over everything.
 
-5,000 trainees in 50 cohorts, 200,000 practice-log entries (BENCH_ENTRIES), bulk-inserted. Uses a temporary
-SQLite database, or BENCH_DATABASE_URL (for example a fresh PostgreSQL database).
+Both are whole page renders through a test client signed in as an administrator, so the queries, the Python
+that shapes the figures and the templates all count. Measured against a database already filled by
+lms.bench_data.generate_dataset (`flask lms bench-data --size L`, whose first cohort has 300 trainees).
+
+    measure(app, runs=5) -> {name: {"ms": median, "best_ms": ..., "queries": n, "target_ms": ...}}
+
+Standalone: `python bench/reports.py` uses BENCH_DATABASE_URL (filled already, or filled here with BENCH_SIZE,
+default S, when it has no users), else a temporary SQLite database filled with BENCH_SIZE.
+BENCH_PROFILE=1 prints each query's time for one render of each page.
 """
 import os
-import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import timedelta
+from datetime import datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import insert, select, text  # noqa: E402
+from sqlalchemy import event, func, select  # noqa: E402
 
 from config import TestConfig  # noqa: E402
 from lms import create_app  # noqa: E402
-from lms.admin.matrix import cohort_matrix  # noqa: E402
 from lms.auth.models import User, UserRole  # noqa: E402
-from lms.clock import local_today, utcnow  # noqa: E402
-from lms.curriculum.models import Course  # noqa: E402
-from lms.curriculum.services import sync_curriculum  # noqa: E402
+from lms.auth.services import create_user  # noqa: E402
+from lms.bench_data import generate_dataset  # noqa: E402
 from lms.extensions import db  # noqa: E402
-from lms.learning.models import Cohort, Enrolment  # noqa: E402
-from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES  # noqa: E402
-from lms.practice.models import PracticeEntry, PracticeEntryAudience, PracticeSite  # noqa: E402
-from lms.reports.services import programme_report  # noqa: E402
+from lms.grading.models import Submission  # noqa: E402
+from lms.learning.models import Enrolment, ModuleProgress  # noqa: E402
+from lms.practice.models import PracticeEntry  # noqa: E402
 
-TRAINEES = int(os.environ.get("BENCH_TRAINEES", 5000))
-ENTRIES = int(os.environ.get("BENCH_ENTRIES", 200_000))
-COHORT_SIZE = 100
+BENCH_ADMIN = "bench-reports-admin@example.org"
 
 
-def populate():
-    random.seed(7)
-    sync_curriculum(Path(__file__).resolve().parent.parent / "tests" / "fixtures" / "courses")
-    course = db.session.scalar(select(Course))
-    now, today = utcnow(), local_today()
-    db.session.execute(insert(User), [{"email": f"t{i}@example.org", "name": f"Слушатель {i}", "active": True,
-                                       "session_version": 1, "created_at": now} for i in range(TRAINEES)])
-    ids = db.session.scalars(select(User.id).order_by(User.id)).all()
-    db.session.execute(insert(UserRole), [{"user_id": i, "role": "trainee"} for i in ids])
-    db.session.execute(insert(Cohort), [{"course_id": course.id, "name": f"Группа {n:02d}", "created_at": now}
-                                        for n in range(-(-TRAINEES // COHORT_SIZE))])
-    cohorts = db.session.scalars(select(Cohort.id).order_by(Cohort.id)).all()
-    cohort_of = {trainee: cohorts[n // COHORT_SIZE] for n, trainee in enumerate(ids)}
-    db.session.execute(insert(Enrolment), [{"trainee_id": t, "cohort_id": c, "enrolled_at": now}
-                                           for t, c in cohort_of.items()])
-    db.session.execute(insert(PracticeSite), [{"name": f"Площадка {n}", "kind": "centre", "address": "",
-                                               "contact_name": "", "contact_email": "", "active": True,
-                                               "created_at": now} for n in range(8)])
-    sites = db.session.scalars(select(PracticeSite.id)).all()
-    for start in range(0, ENTRIES, 20_000):
-        rows = []
-        for _ in range(min(20_000, ENTRIES - start)):
-            trainee = random.choice(ids)
-            rows.append({"trainee_id": trainee, "cohort_id": cohort_of[trainee], "site_id": random.choice(sites),
-                         "date": today - timedelta(days=random.randrange(365)), "minutes": random.choice((60, 90, 120)),
-                         "activity_type": random.choice(ACTIVITY_TYPES), "participants": random.randrange(40),
-                         "status": "approved" if random.random() < 0.85 else "submitted", "created_at": now,
-                         "description_markdown": "", "description_html": "", "reflection_markdown": "",
-                         "reflection_html": "", "mentor_comment_markdown": "", "mentor_comment_html": "",
-                         "version": 1})
-        db.session.execute(insert(PracticeEntry), rows)
-    entry_ids = db.session.scalars(select(PracticeEntry.id)).all()
-    for start in range(0, len(entry_ids), 20_000):
-        db.session.execute(insert(PracticeEntryAudience), [
-            {"entry_id": e, "audience": random.choice(AUDIENCES), "participants": random.randrange(30)}
-            for e in entry_ids[start:start + 20_000]])
-    db.session.commit()
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(text("ANALYZE"))
+def _subjects():
+    """The largest cohort (the generated 300), an administrator to sign in as, and the period from the first
+    to the last day anything happened: the report over the whole programme."""
+    cohort_id = db.session.execute(select(Enrolment.cohort_id).group_by(Enrolment.cohort_id)
+                                   .order_by(func.count().desc(), Enrolment.cohort_id).limit(1)).scalar()
+    admin = db.session.scalar(select(User).join(UserRole).where(UserRole.role == "admin", User.active.is_(True))
+                              .order_by(User.id).limit(1))
+    if admin is None:
+        admin = create_user(BENCH_ADMIN, "Администратор замеров", ["admin"])
         db.session.commit()
-    return today, db.session.get(Cohort, cohorts[0])
+    bounds = db.session.execute(select(*(
+        select(aggregate(column)).scalar_subquery()
+        for column in (PracticeEntry.date, Submission.submitted_at, ModuleProgress.completed_at)
+        for aggregate in (func.min, func.max)))).one()
+    days = [value.date() if isinstance(value, datetime) else value for value in bounds if value is not None]
+    return cohort_id, admin.get_id(), min(days), max(days)
 
 
-def timed(label, function, runs=5):
+class _Queries:
+    """Counts (and with timings=True times) the statements sent to the database."""
+
+    def __init__(self, engine, timings=False):
+        self.engine, self.timings, self.count, self.log = engine, timings, 0, []
+
+    def _before(self, conn, cursor, statement, parameters, context, executemany):
+        self.count += 1
+        context._bench_started = time.perf_counter()
+
+    def _after(self, conn, cursor, statement, parameters, context, executemany):
+        self.log.append(((time.perf_counter() - context._bench_started) * 1000, " ".join(statement.split())))
+
+    def __enter__(self):
+        event.listen(self.engine, "before_cursor_execute", self._before)
+        event.listen(self.engine, "after_cursor_execute", self._after)
+        return self
+
+    def __exit__(self, *exc):
+        event.remove(self.engine, "before_cursor_execute", self._before)
+        event.remove(self.engine, "after_cursor_execute", self._after)
+
+
+def _page(client, engine, url, runs, target_ms, profile):
+    response = client.get(url)  # warm up: compiled templates, statement caches, the database's pages
+    if response.status_code != 200:
+        raise RuntimeError(f"GET {url}: {response.status_code}")
+    with _Queries(engine) as queries:
+        client.get(url)
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
-        function()
+        client.get(url)
         timings.append((time.perf_counter() - started) * 1000)
-    print(f"{label}: median {statistics.median(timings):.0f} ms, best {min(timings):.0f} ms ({runs} runs)")
+    if profile:
+        with _Queries(engine) as timed:
+            started = time.perf_counter()
+            client.get(url)
+            total = (time.perf_counter() - started) * 1000
+        print(f"{url}: {total:.0f} ms, of which SQL {sum(ms for ms, _s in timed.log):.0f} ms")
+        for ms, statement in timed.log:
+            print(f"  {ms:7.1f} ms  {statement[:110]}")
+    return {"ms": round(statistics.median(timings), 1), "best_ms": round(min(timings), 1),
+            "queries": queries.count, "target_ms": target_ms, "url": url}
 
 
-def profile_queries(function):
-    """Print each SQL statement's time: where a slow page spends it."""
-    from sqlalchemy import event
-
-    def before(conn, cursor, statement, parameters, context, executemany):
-        context.started = time.perf_counter()
-
-    def after(conn, cursor, statement, parameters, context, executemany):
-        print(f"  {(time.perf_counter() - context.started) * 1000:7.1f} ms  {' '.join(statement.split())[:110]}")
-
-    event.listen(db.engine, "before_cursor_execute", before)
-    event.listen(db.engine, "after_cursor_execute", after)
-    try:
-        function()
-    finally:
-        event.remove(db.engine, "before_cursor_execute", before)
-        event.remove(db.engine, "after_cursor_execute", after)
+def measure(app, runs=5):
+    """S6 and S7 on the database of app, already filled by generate_dataset."""
+    profile = bool(os.environ.get("BENCH_PROFILE"))
+    with app.app_context():
+        cohort_id, admin_id, first, last = _subjects()
+        engine = db.engine
+        postgresql = engine.dialect.name == "postgresql"
+        db.session.remove()
+    client = app.test_client()
+    with client.session_transaction() as session:
+        session["_user_id"], session["_fresh"] = admin_id, True
+    return {
+        "S6 cohort matrix (300 trainees)": _page(client, engine, f"/admin/cohorts/{cohort_id}", runs, 150, profile),
+        "S7 programme report (whole dataset)": _page(
+            client, engine, f"/admin/reports?start={first.isoformat()}&end={last.isoformat()}", runs,
+            500 if postgresql else 1000, profile),
+    }
 
 
 def main():
@@ -110,25 +123,18 @@ def main():
     config = type("BenchConfig", (TestConfig,), {"SQLALCHEMY_DATABASE_URI": url, "TESTING": False})
     app = create_app(config)
     with app.app_context():
-        db.drop_all()
-        db.create_all()
-        started = time.perf_counter()
-        today, cohort = populate()
-        print(f"{db.engine.dialect.name}: {TRAINEES} trainees, {ENTRIES} practice entries generated in "
-              f"{time.perf_counter() - started:.1f} s")
-        timed("programme report, one year", lambda: programme_report(today - timedelta(days=364), today))
-        if os.environ.get("BENCH_PROFILE"):
-            profile_queries(lambda: programme_report(today - timedelta(days=364), today))
-        timed("programme report, one year, one cohort",
-              lambda: programme_report(today - timedelta(days=364), today, cohort=cohort))
-        big = db.session.scalar(select(Cohort).order_by(Cohort.id))
-        extra = db.session.scalars(select(Enrolment).where(Enrolment.cohort_id != big.id).limit(200)).all()
-        for enrolment in extra:
-            enrolment.cohort_id = big.id
-        db.session.commit()
-        timed("cohort matrix, 300 trainees", lambda: cohort_matrix(big))
-        db.session.remove()  # its open read transaction would block dropping the tables
-        db.drop_all()
+        db.create_all()  # nothing when the schema is there
+        if not db.session.scalar(select(func.count()).select_from(User)):
+            size = os.environ.get("BENCH_SIZE", "S")
+            started = time.perf_counter()
+            generate_dataset(size)
+            print(f"{db.engine.dialect.name}: size {size} generated in {time.perf_counter() - started:.1f} s")
+        dialect = db.engine.dialect.name
+        db.session.remove()
+    for name, result in measure(app).items():
+        verdict = "ok" if result["ms"] <= result["target_ms"] else "MISSED"
+        print(f"{dialect} {name}: median {result['ms']:.0f} ms, best {result['best_ms']:.0f} ms, "
+              f"{result['queries']} queries (target {result['target_ms']} ms: {verdict})")
 
 
 if __name__ == "__main__":
