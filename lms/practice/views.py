@@ -4,7 +4,7 @@ from flask import Blueprint, Response, flash, redirect, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
-from sqlalchemy.orm import joinedload, lazyload
+from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from lms.auth.models import User
 from lms.clock import local_today
@@ -208,10 +208,17 @@ def new_entry():
                            today=local_today().isoformat(), **_form_choices(cohorts)), 400 if errors else 200
 
 
+def _in_full():
+    """Loader options for showing entries in full: a fixed number of queries however many entries."""
+    return [joinedload(PracticeEntry.trainee).lazyload(User.role_rows), joinedload(PracticeEntry.cohort),
+            joinedload(PracticeEntry.site), selectinload(PracticeEntry.audiences), selectinload(PracticeEntry.modules),
+            selectinload(PracticeEntry.attachments), selectinload(PracticeEntry.confirmations)]
+
+
 @bp.route("/practice/<int:entry_id>", methods=["GET", "POST"])
 @signed_in
 def entry_page(entry_id):
-    entry = db.session.get(PracticeEntry, entry_id)
+    entry = db.session.get(PracticeEntry, entry_id, options=_in_full())
     require(entry is not None and can_view_practice_entry(current_user, entry))
     own = entry.trainee_id == current_user.id
     reviewer = can_review_practice_entry(current_user, entry)
@@ -310,7 +317,7 @@ def export_cohort(cohort_id):
 def approve_many():
     """Approve several entries from one page that shows each of them in full."""
     ids = {i for i in request.values.getlist("ids", type=int) if i}
-    entries = db.session.scalars(select(PracticeEntry).where(PracticeEntry.id.in_(ids))
+    entries = db.session.scalars(select(PracticeEntry).options(*_in_full()).where(PracticeEntry.id.in_(ids))
                                  .order_by(PracticeEntry.submitted_at, PracticeEntry.id)).all()
     entries = [e for e in entries if e.status == "submitted" and can_review_practice_entry(current_user, e)]
     if request.method == "POST":
