@@ -6,7 +6,7 @@ items wait.
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, literal, null, or_, select, union_all
+from sqlalchemy import Integer, and_, cast, func, literal, null, or_, select, union_all
 
 from lms.auth.models import User
 from lms.curriculum.models import Assignment, Course, Module
@@ -170,8 +170,8 @@ def queue_page(mentor, filters, after=None, exclude=None, limit=PAGE_SIZE):
     if _wants(filters, "practice"):
         parts.append((PracticeEntry, "practice", _entries(
             mentor, filters, literal("practice").label("source"), PracticeEntry.id.label("id"),
-            PracticeEntry.submitted_at.label("submitted_at"), null().label("attempt"), User.name.label("trainee"),
-            PracticeEntry.activity_type.label("title"), literal("practice").label("kind"),
+            PracticeEntry.submitted_at.label("submitted_at"), cast(null(), Integer).label("attempt"),
+            User.name.label("trainee"), PracticeEntry.activity_type.label("title"), literal("practice").label("kind"),
             PracticeSite.name.label("place"), Course.title.label("course"), Cohort.name.label("cohort"))
             .join(User, User.id == PracticeEntry.trainee_id)
             .join(PracticeSite, PracticeSite.id == PracticeEntry.site_id)
