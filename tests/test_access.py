@@ -14,7 +14,7 @@ from lms.extensions import db
 from lms.grading.services import save_text_answer, submit_files
 from lms.practice.services import EntryData, save_practice_entry, save_practice_site
 from lms.uploads import check_upload
-from tests.conftest import csrf_token, login
+from tests.conftest import count_queries, csrf_token, login
 from tests.test_grading import PDF, PNG
 
 ASSIGNMENT = "/courses/fixture-course/intro/assignments/intro-essay"
@@ -177,3 +177,25 @@ def test_access_matrix(app, people, samples, visitor):
         if not ok:
             failures.append(f"{method} {url}: expected {expected}, got {response.status_code}")
     assert failures == []
+
+
+MAX_QUERIES = 8  # issue 8: no page runs more SQL statements than this
+
+
+@pytest.mark.parametrize("visitor", VISITORS)
+def test_every_page_runs_few_queries(app, people, samples, visitor):
+    """Every page each visitor can open, within MAX_QUERIES statements. That the count does not grow with the
+    data is tested page by page in test_queries, test_admin, test_reports and test_practice."""
+    client = app.test_client()
+    if visitor != "anonymous":
+        login(client, getattr(people, visitor))
+    heavy = []
+    for _kind, method, url, *_data in ROUTES.values():
+        if method != "GET" or url.endswith((".csv", ".zip")):  # downloads, not pages: fixed counts, tested there
+            continue
+        url = url.format(**samples)
+        with count_queries() as queries:
+            response = client.get(url)
+        if response.status_code == 200 and queries.count > MAX_QUERIES:
+            heavy.append(f"{url}: {queries.count}")
+    assert heavy == [], "\n".join(heavy)
