@@ -36,6 +36,8 @@ class PracticeEntry(db.Model):
                  "participants"),
         db.Index("ix_practice_entries_status_trainee", "status", "trainee_id", "cohort_id", "activity_type",
                  "minutes"),
+        # A mentor's waiting entries, found from the mentor's cohorts rather than among everyone's.
+        db.Index("ix_practice_entries_cohort_status", "cohort_id", "status", "submitted_at", "id"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
