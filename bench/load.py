@@ -298,6 +298,8 @@ def wrk(base_url, scenario, duration, connections=CONNECTIONS, pause_ms=0):
 def measure_scenario(server, scenario, duration):
     """Full load for throughput, then half that rate for latency."""
     full = wrk(server.url, scenario, duration)
+    if full["rps"] < 1:
+        raise RuntimeError(f"{scenario.name}: under one request per second at full load")
     rate = full["rps"] / 2
     pause_ms = max(0, round(HALF_LOAD_CONNECTIONS * 1000 / rate - 1000 / full["rps"]))
     half = wrk(server.url, scenario, duration, connections=HALF_LOAD_CONNECTIONS, pause_ms=pause_ms)
