@@ -18,7 +18,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event, insert, select, text  # noqa: E402
+from queries import QueryCounter  # noqa: E402
+from sqlalchemy import insert, select, text  # noqa: E402
 
 from config import TestConfig  # noqa: E402
 from lms import create_app  # noqa: E402
@@ -83,21 +84,6 @@ def populate(trainees):
         db.session.execute(text("ANALYZE"))
         db.session.commit()
     return cohort, admin
-
-
-class QueryCounter:
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def _count(self, *args):
-        self.count += 1
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def measure(url, progress=None):

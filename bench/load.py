@@ -20,7 +20,8 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 from flask import render_template
-from sqlalchemy import event, func, insert, select, text
+from queries import QueryCounter
+from sqlalchemy import func, insert, select, text
 
 from lms import create_app
 from lms.auth.services import create_user
@@ -179,22 +180,14 @@ def _deepest_queue_page(client):
 
 def _count_queries(engine, client, scenario):
     """SQL statements for one request of the scenario (S5 counts on an answer of its own, not in wrk's list)."""
-    statements = []
-
-    def count(*_args):
-        statements.append(1)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
+    with QueryCounter(engine) as queries:
         if scenario.bodies:
             response = client.post(scenario.path, data=scenario.bodies[0],
                                    content_type="application/x-www-form-urlencoded")
         else:
             response = client.get(scenario.path)
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
     assert response.status_code in (200, 302), (scenario.name, response.status_code)
-    return len(statements)
+    return queries.count
 
 
 class Server:

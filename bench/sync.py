@@ -21,7 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import event  # noqa: E402
+from queries import QueryCounter  # noqa: E402
 
 from config import TestConfig  # noqa: E402
 from lms import create_app  # noqa: E402
@@ -152,21 +152,6 @@ def write_courses(folder, modules=MODULES, per_course=PER_COURSE):
             (course / f"{n:02d}-module-{n}.md").write_text(module_text(slug, n), encoding="utf-8")
         slugs.append(slug)
     return slugs
-
-
-class QueryCounter:
-    def __init__(self, engine):
-        self.engine, self.count = engine, 0
-
-    def _count(self, *args):
-        self.count += 1
-
-    def __enter__(self):
-        event.listen(self.engine, "before_cursor_execute", self._count)
-        return self
-
-    def __exit__(self, *exc):
-        event.remove(self.engine, "before_cursor_execute", self._count)
 
 
 def timed_sync(folder):
