@@ -444,3 +444,21 @@ def test_confirmation_request_is_e_mailed_to_the_site_when_mail_is_configured(ap
     assert "отправлен на library@example.org" in page_text(response)
     (message,) = FakeSMTP.sent
     assert message["To"] == "library@example.org" and "/confirm/" in message.get_content()
+
+
+def test_trainees_practice_shows_one_cohort_at_a_time(client, people, make_cohort):
+    """A large programme's list would be thousands of rows: staff pick a cohort; a mentor only among theirs."""
+    second = make_cohort(people.course, trainees=[people.other], mentors=[people.other_mentor], name="Группа 2")
+    login(client, people.admin)
+    first_page = page_text(client.get("/practice/trainees"))
+    assert "Анна Соседова" in first_page and "Олег Чужой" not in first_page
+    assert f'href="/practice/trainees?cohort={second.id}"' in client.get("/practice/trainees").get_data(as_text=True)
+    second_page = page_text(client.get(f"/practice/trainees?cohort={second.id}"))
+    assert "Олег Чужой" in second_page and "Анна Соседова" not in second_page
+
+    mentor = client.application.test_client()
+    login(mentor, people.mentor)
+    page = mentor.get(f"/practice/trainees?cohort={second.id}")
+    assert page.status_code == 200
+    assert "Олег Чужой" not in page_text(page) and "Анна Соседова" in page_text(page)
+    assert f'href="/practice/trainees?cohort={second.id}"' not in page.get_data(as_text=True)

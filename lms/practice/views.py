@@ -153,22 +153,31 @@ def log():
 @bp.route("/practice/trainees")
 @role_required("mentor", "admin")
 def trainees():
-    """Trainees whose practice this staff member follows, with approved hours."""
-    hours = (select(PracticeEntry.trainee_id, PracticeEntry.cohort_id, func.sum(PracticeEntry.minutes).label("m"))
-             .where(PracticeEntry.status == "approved").group_by(PracticeEntry.trainee_id, PracticeEntry.cohort_id)
-             .subquery())
-    waiting = (select(PracticeEntry.trainee_id, PracticeEntry.cohort_id, func.count().label("n"))
-               .where(PracticeEntry.status == "submitted")
-               .group_by(PracticeEntry.trainee_id, PracticeEntry.cohort_id).subquery())
-    query = (select(User, Cohort, func.coalesce(hours.c.m, 0), func.coalesce(waiting.c.n, 0))
-             .join(Enrolment, Enrolment.trainee_id == User.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
-             .outerjoin(hours, and_(hours.c.trainee_id == User.id, hours.c.cohort_id == Cohort.id))
-             .outerjoin(waiting, and_(waiting.c.trainee_id == User.id, waiting.c.cohort_id == Cohort.id))
-             .order_by(Cohort.name, User.name))
+    """The trainees of one cohort this staff member follows (?cohort=), with approved and waiting practice.
+
+    One cohort at a time: listing every trainee of a large programme took 2.6 s (10,000 trainees)."""
+    cohorts = select(Cohort).order_by(Cohort.name, Cohort.id)
     if not current_user.is_admin:
-        query = query.join(CohortMentor, and_(CohortMentor.cohort_id == Cohort.id,
-                                              CohortMentor.mentor_id == current_user.id))
-    return render_template("practice/trainees.html", rows=db.session.execute(query).all())
+        cohorts = cohorts.join(CohortMentor, and_(CohortMentor.cohort_id == Cohort.id,
+                                                  CohortMentor.mentor_id == current_user.id))
+    cohorts = db.session.scalars(cohorts).all()
+    chosen = request.args.get("cohort", type=int)
+    cohort = next((c for c in cohorts if c.id == chosen), cohorts[0] if cohorts else None)
+    rows = []
+    if cohort is not None:
+        in_cohort = PracticeEntry.cohort_id == cohort.id
+        hours = (select(PracticeEntry.trainee_id, func.sum(PracticeEntry.minutes).label("m"))
+                 .where(in_cohort, PracticeEntry.status == "approved").group_by(PracticeEntry.trainee_id).subquery())
+        waiting = (select(PracticeEntry.trainee_id, func.count().label("n"))
+                   .where(in_cohort, PracticeEntry.status == "submitted").group_by(PracticeEntry.trainee_id)
+                   .subquery())
+        rows = db.session.execute(
+            select(User, func.coalesce(hours.c.m, 0), func.coalesce(waiting.c.n, 0))
+            .options(lazyload(User.role_rows))
+            .join(Enrolment, and_(Enrolment.trainee_id == User.id, Enrolment.cohort_id == cohort.id))
+            .outerjoin(hours, hours.c.trainee_id == User.id).outerjoin(waiting, waiting.c.trainee_id == User.id)
+            .order_by(User.name, User.id)).all()
+    return render_template("practice/trainees.html", cohorts=cohorts, cohort=cohort, rows=rows)
 
 
 @bp.route("/practice/trainees/<int:trainee_id>")
