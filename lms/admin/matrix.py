@@ -5,18 +5,17 @@ certificates, modules with their assignments, modules read and attempts sent tog
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import distinct, func, literal, null, select, union_all
+from sqlalchemy import literal, null, select, union_all
 from sqlalchemy.orm import lazyload, load_only
 
 from lms.auth.models import User
-from lms.certificates.eligibility import Eligibility, Requirement
+from lms.certificates.eligibility import approved_practice, eligibility_from
 from lms.certificates.models import Certificate
 from lms.curriculum.models import Assignment, Module
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import counted_attempt
-from lms.learning.models import Cohort, Enrolment, ModuleProgress
-from lms.practice.models import PracticeEntry
+from lms.learning.models import Enrolment, ModuleProgress
 
 
 @dataclass
@@ -108,7 +107,7 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
         for attempts in grouped.values():
             attempts.sort(key=lambda a: a.attempt)  # counted_attempt wants them in order
         if practice is None:
-            practice = _approved_practice(course, members)
+            practice = approved_practice(course, members)
     # 300 trainees × 60 modules and 60 assignments make 36,000 cells: the loops below visit only the attempts
     # there are, and the template only walks lists.
     shown = {a.id: a for a in assignments}
@@ -120,36 +119,7 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
     for row in rows.values():
         row.read = [m in row.done for m in module_ids]
         row.cells = [row.attempts.get(a) for a in shown]
-        row.eligibility = _eligibility(course, row.trainee.id, by_key, grouped,
-                                       (practice or {}).get(row.trainee.id, (0, 0)))
+        row.eligibility = eligibility_from(course, row.trainee.id, by_key, grouped,
+                                           (practice or {}).get(row.trainee.id, (0, 0)))
     ordered = sorted(rows.values(), key=SORTS.get(sort, SORTS["name"]))
     return Matrix(modules=modules, assignments=assignments, rows=ordered)
-
-
-def _approved_practice(course, members):
-    in_course = PracticeEntry.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id))
-    return {trainee_id: (minutes, kinds) for trainee_id, minutes, kinds in db.session.execute(
-        select(PracticeEntry.trainee_id, func.sum(PracticeEntry.minutes),
-               func.count(distinct(PracticeEntry.activity_type)))
-        .where(PracticeEntry.trainee_id.in_(members), PracticeEntry.status == "approved", in_course)
-        .group_by(PracticeEntry.trainee_id))}
-
-
-def _eligibility(course, trainee_id, by_key, grouped, practice):
-    """compute_eligibility's rules (lms/certificates/eligibility.py) over what the matrix loaded already:
-    calling it would cost three more queries. tests/test_admin.py checks that both agree."""
-    rules = course.certificate or {}
-    need_hours, need_kinds = rules.get("practice_hours", 0), rules.get("min_activity_types", 0)
-    minutes, kinds = practice
-    hours = round((minutes or 0) / 60, 1)
-    item = Eligibility(trainee_id, approved_hours=hours)
-    for key in rules.get("required_assignments", []):
-        assignment = by_key.get(key)
-        counted = counted_attempt(assignment, grouped.get((trainee_id, assignment.id), [])) if assignment else None
-        item.requirements.append(Requirement("assignment", assignment.title if assignment else key,
-                                             counted is not None and counted.status == "passed"))
-    if need_hours:
-        item.requirements.append(Requirement("hours", "", hours >= need_hours, hours, need_hours))
-    if need_kinds:
-        item.requirements.append(Requirement("activity_types", "", kinds >= need_kinds, kinds, need_kinds))
-    return item

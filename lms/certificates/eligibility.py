@@ -41,10 +41,7 @@ class Eligibility:
 
 def compute_eligibility(course, trainee_ids):
     """{trainee id: Eligibility} for course, in four queries however many trainees."""
-    rules = course.certificate or {}
-    keys = rules.get("required_assignments", [])
-    need_hours = rules.get("practice_hours", 0)
-    need_kinds = rules.get("min_activity_types", 0)
+    keys = (course.certificate or {}).get("required_assignments", [])
     trainee_ids = list(trainee_ids)
     assignments = db.session.scalars(select(Assignment).where(
         Assignment.course_id == course.id, Assignment.key.in_(keys))).all() if keys else []
@@ -52,32 +49,43 @@ def compute_eligibility(course, trainee_ids):
     attempts = db.session.scalars(select(Submission).where(
         Submission.assignment_id.in_([a.id for a in assignments]), Submission.trainee_id.in_(trainee_ids),
         Submission.status != "draft").order_by(Submission.attempt)).all() if assignments and trainee_ids else []
-    in_course = PracticeEntry.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id))
-    practice = {row[0]: row[1:] for row in db.session.execute(
-        select(PracticeEntry.trainee_id, func.sum(PracticeEntry.minutes),
-               func.count(distinct(PracticeEntry.activity_type)))
-        .where(PracticeEntry.status == "approved", in_course, PracticeEntry.trainee_id.in_(trainee_ids))
-        .group_by(PracticeEntry.trainee_id))} if trainee_ids else {}
+    practice = approved_practice(course, trainee_ids) if trainee_ids else {}
 
     grouped = {}
     for attempt in attempts:
         grouped.setdefault((attempt.trainee_id, attempt.assignment_id), []).append(attempt)
-    result = {}
-    for trainee_id in trainee_ids:
-        minutes, kinds = practice.get(trainee_id, (0, 0))
-        hours = round((minutes or 0) / 60, 1)
-        item = Eligibility(trainee_id, approved_hours=hours)
-        for key in keys:
-            assignment = by_key.get(key)
-            counted = counted_attempt(assignment, grouped.get((trainee_id, assignment.id), [])) if assignment else None
-            item.requirements.append(Requirement("assignment", assignment.title if assignment else key,
-                                                 counted is not None and counted.status == "passed"))
-        if need_hours:
-            item.requirements.append(Requirement("hours", "", hours >= need_hours, hours, need_hours))
-        if need_kinds:
-            item.requirements.append(Requirement("activity_types", "", kinds >= need_kinds, kinds, need_kinds))
-        result[trainee_id] = item
-    return result
+    return {trainee_id: eligibility_from(course, trainee_id, by_key, grouped, practice.get(trainee_id, (0, 0)))
+            for trainee_id in trainee_ids}
+
+
+def approved_practice(course, trainee_ids):
+    """{trainee id: (approved minutes, kinds of activity)} in the course's cohorts, in one query."""
+    in_course = PracticeEntry.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id))
+    return {trainee_id: (minutes, kinds) for trainee_id, minutes, kinds in db.session.execute(
+        select(PracticeEntry.trainee_id, func.sum(PracticeEntry.minutes),
+               func.count(distinct(PracticeEntry.activity_type)))
+        .where(PracticeEntry.status == "approved", in_course, PracticeEntry.trainee_id.in_(trainee_ids))
+        .group_by(PracticeEntry.trainee_id))}
+
+
+def eligibility_from(course, trainee_id, by_key, grouped, practice):
+    """The certificate rules applied to what is already loaded: by_key {assignment key: Assignment}, grouped
+    {(trainee id, assignment id): attempts oldest first}, practice (approved minutes, kinds of activity)."""
+    rules = course.certificate or {}
+    need_hours, need_kinds = rules.get("practice_hours", 0), rules.get("min_activity_types", 0)
+    minutes, kinds = practice
+    hours = round((minutes or 0) / 60, 1)
+    item = Eligibility(trainee_id, approved_hours=hours)
+    for key in rules.get("required_assignments", []):
+        assignment = by_key.get(key)
+        counted = counted_attempt(assignment, grouped.get((trainee_id, assignment.id), [])) if assignment else None
+        item.requirements.append(Requirement("assignment", assignment.title if assignment else key,
+                                             counted is not None and counted.status == "passed"))
+    if need_hours:
+        item.requirements.append(Requirement("hours", "", hours >= need_hours, hours, need_hours))
+    if need_kinds:
+        item.requirements.append(Requirement("activity_types", "", kinds >= need_kinds, kinds, need_kinds))
+    return item
 
 
 def eligibility_of(trainee, course):
