@@ -21,6 +21,7 @@ from lms.grading.models import Submission
 from lms.learning.models import Cohort, CohortMentor, Enrolment, ModuleProgress
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.practice.models import PracticeEntry, PracticeEntryAudience, PracticeSite
+from lms.practice.totals import rebuild_practice_totals
 
 COHORT_SIZE = 100
 BATCH = 20_000
@@ -214,6 +215,7 @@ def generate_dataset(size_name, progress=None, seed=7):
     for start in range(0, len(read), BATCH):
         _insert_rows(ModuleProgress.__table__, read[start:start + BATCH])
     report(f"{len(read)} modules read")
+    rebuild_practice_totals()
     db.session.commit()
     if db.engine.dialect.name == "postgresql":
         # VACUUM as well: index-only scans need the visibility map, which autovacuum would set only later.

@@ -18,6 +18,7 @@ from lms.curriculum.models import Course
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.learning.services import assign_mentor, create_cohort, enrol_trainee
+from lms.practice.totals import TOTALS, rebuild_practice_totals
 
 FIXTURE_COURSES = Path(__file__).parent / "fixtures" / "courses"
 PASSWORD = "correct horse battery"
@@ -194,3 +195,15 @@ def page_text(response):
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def practice_totals_agree():
+    """Whether the approved-practice totals kept by the reviews equal the approved entries added up afresh
+    (by rebuilding them, which changes nothing when they agree)."""
+    def rows():
+        return {model.__tablename__: sorted(tuple(row) for row in db.session.execute(db.select(model.__table__)))
+                for model in TOTALS}
+
+    kept = rows()
+    rebuild_practice_totals()
+    return kept == rows()

@@ -10,9 +10,17 @@ from lms.curriculum.models import Assignment, Module
 from lms.extensions import db
 from lms.grading.services import grade_submission, save_text_answer
 from lms.learning.services import enrol_trainee, mark_module_done
-from lms.practice.services import EntryData, review_practice_entry, save_practice_entry, save_practice_site
+from lms.practice.models import PracticeEntry
+from lms.practice.services import (
+    EntryData,
+    approve_practice_entries,
+    reopen_practice_entry,
+    review_practice_entry,
+    save_practice_entry,
+    save_practice_site,
+)
 from lms.reports.services import programme_report
-from tests.conftest import count_queries, login, page_text
+from tests.conftest import count_queries, login, page_text, practice_totals_agree
 
 TODAY = local_today()
 
@@ -141,3 +149,35 @@ def test_a_cohort_report_leaves_out_other_cohorts(programme, make_cohort, make_u
                  "event_participants", "partner_sites", "weeks", "funnels"):
         assert getattr(mine, name) == getattr(whole, name), name
     assert programme_report(TODAY - timedelta(days=364), TODAY).approved_minutes == whole.approved_minutes + 90
+
+
+def test_practice_totals_follow_every_review(programme):
+    """The report reads practice from totals kept as entries are approved: reopening takes an entry out, approving
+    it again (alone or with others) puts it back, and the totals always equal the approved entries."""
+    period = (TODAY - timedelta(days=364), TODAY)
+    event = db.session.scalars(select(PracticeEntry).filter_by(trainee_id=programme.trainee.id, minutes=120)).one()
+    assert practice_totals_agree()
+    old = db.session.scalars(select(PracticeEntry).filter_by(trainee_id=programme.trainee.id, minutes=600)).one()
+    reopen_practice_entry(event, programme.mentor, "Уточните число участников")
+    reopen_practice_entry(old, programme.mentor, "Нет фотографий")
+    db.session.commit()
+    assert practice_totals_agree()
+    r = programme_report(*period)
+    assert (r.approved_minutes, r.events, r.event_participants) == (750 - 120, 1, 20)
+    assert {code for code, _m, _p in r.by_audience} == {"children_teens", "local_business", "pensioners"}
+    ((_course, steps),) = r.funnels
+    assert dict((s.key, s.count) for s in steps)["hours"] == 0  # Анна has 540 approved minutes of 600 now
+
+    again = save_practice_entry(programme.trainee, EntryData(
+        cohort=programme.cohort, site=event.site, date=event.date, duration_minutes=120,
+        activity_type="event_organisation", audiences={"children_teens": 30, "parents_on_leave": 10},
+        description="Описание", reflection="Итоги, уточнено"), entry=event, submit=True)
+    waiting = db.session.scalars(select(PracticeEntry).filter_by(status="submitted")).all()
+    approve_practice_entries([again, *[e for e in waiting if e.id != again.id]], programme.mentor)
+    db.session.commit()
+    assert practice_totals_agree()
+    r = programme_report(*period)
+    assert (r.approved_minutes, r.events) == (750 + 60, 2)
+    assert {code: (m, n) for code, m, n in r.by_activity}["outreach_survey"] == (60, 1)
+    ((_course, steps),) = r.funnels
+    assert dict((s.key, s.count) for s in steps)["hours"] == 1  # 660 of 600

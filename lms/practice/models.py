@@ -131,3 +131,43 @@ class SiteConfirmation(db.Model):
     comment = db.Column(db.Text)
 
     entry = db.relationship("PracticeEntry", back_populates="confirmations")
+
+
+# Approved practice totalled as it is approved, so that the programme report reads a few tens of thousands of
+# totals instead of every entry (a million at dataset L). Kept by lms/practice/totals.py in the same transaction as
+# the review; only approved entries count. The day totals leave out the cohort: with it there was nearly a total
+# for each entry, and a cohort's report reads its own entries.
+class PracticeDayTotal(db.Model):
+    """Approved practice of one day, site and kind of activity."""
+
+    __tablename__ = "practice_day_totals"
+
+    date = db.Column(db.Date, primary_key=True)
+    site_id = db.Column(db.Integer, db.ForeignKey("practice_sites.id"), primary_key=True)
+    activity_type = db.Column(db.String(40), primary_key=True)
+    entries = db.Column(db.Integer, nullable=False)
+    minutes = db.Column(db.Integer, nullable=False)
+    participants = db.Column(db.Integer, nullable=False)
+
+
+class PracticeAudienceDayTotal(db.Model):
+    """Approved practice of one day that reached an audience: the entries' minutes, the audience's participants."""
+
+    __tablename__ = "practice_audience_day_totals"
+
+    date = db.Column(db.Date, primary_key=True)
+    audience = db.Column(db.String(30), primary_key=True)
+    entries = db.Column(db.Integer, nullable=False)
+    minutes = db.Column(db.Integer, nullable=False)
+    participants = db.Column(db.Integer, nullable=False)
+
+
+class PracticeTraineeTotal(db.Model):
+    """A trainee's approved practice in a cohort, for the report's funnel of hours met."""
+
+    __tablename__ = "practice_trainee_totals"
+
+    trainee_id = db.Column(db.Integer, db.ForeignKey("users.id"), primary_key=True)
+    cohort_id = db.Column(db.Integer, db.ForeignKey("cohorts.id"), primary_key=True)
+    entries = db.Column(db.Integer, nullable=False)
+    minutes = db.Column(db.Integer, nullable=False)

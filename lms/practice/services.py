@@ -23,6 +23,7 @@ from lms.practice.models import (
     PracticeSite,
     SiteConfirmation,
 )
+from lms.practice.totals import add_approved_practice, remove_approved_practice
 from lms.rendering import render_markdown
 from lms.uploads import MAX_FILES
 
@@ -177,6 +178,13 @@ def delete_practice_draft(entry):
 
 def review_practice_entry(entry, mentor, decision, comment, expected_version):
     """Approve a submitted entry, or return it with a comment saying what to fix."""
+    _review(entry, mentor, decision, comment, expected_version)
+    if entry.status == "approved":
+        add_approved_practice([entry])
+    return entry
+
+
+def _review(entry, mentor, decision, comment, expected_version):
     if entry.version != expected_version:
         raise ReviewConflict(_l("Someone else reviewed this entry while you were looking at it."))
     if entry.status != "submitted":
@@ -197,7 +205,6 @@ def review_practice_entry(entry, mentor, decision, comment, expected_version):
     except StaleDataError:
         db.session.rollback()
         raise ReviewConflict(_l("Someone else reviewed this entry while you were looking at it.")) from None
-    return entry
 
 
 def approve_practice_entries(entries, mentor):
@@ -206,7 +213,8 @@ def approve_practice_entries(entries, mentor):
         if entry.status != "submitted":
             raise PracticeError(_l("Only submitted entries can be reviewed."))
     for entry in entries:
-        review_practice_entry(entry, mentor, "approve", "", entry.version)
+        _review(entry, mentor, "approve", "", entry.version)
+    add_approved_practice(entries)
     return entries
 
 
@@ -224,6 +232,7 @@ def reopen_practice_entry(entry, mentor, reason):
     entry.reviewed_by_id = mentor.id
     record_event(mentor, "practice.reopen", entry, trainee_id=entry.trainee_id, reason=reason)
     db.session.flush()
+    remove_approved_practice([entry])
 
 
 def _confirmation_serializer():

@@ -3,10 +3,10 @@
 A period is [start, end] in days, inclusive; an optional cohort narrows everything to its trainees.
 
 The queries: the courses; every count (people, certificates, assignments, each course's completion funnel)
-in one statement of scalar subqueries; approved practice totalled per day, activity and site, from which the
+in one statement of scalar subqueries; approved practice per day, activity and site, from which the
 by-activity, by-site, events and weekly figures are summed; approved practice per audience (on PostgreSQL
-a SET before them turns JIT off). Over a million practice entries each query reads an index or a table once
-(see migrations/versions/0005_report_indexes.py).
+a SET before them turns JIT off). Practice is read from the totals kept as entries are approved
+(lms/practice/totals.py), not from the entries: a million of them at dataset L took 1.2 s to add up.
 """
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
@@ -34,7 +34,14 @@ from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.learning.models import Cohort, Enrolment, ModuleProgress
-from lms.practice.models import PracticeEntry, PracticeEntryAudience, PracticeSite
+from lms.practice.models import (
+    PracticeAudienceDayTotal,
+    PracticeDayTotal,
+    PracticeEntry,
+    PracticeEntryAudience,
+    PracticeSite,
+    PracticeTraineeTotal,
+)
 
 
 @dataclass
@@ -123,22 +130,12 @@ def programme_report(start, end, cohort=None):
         report.funnels.append((course.title, [FunnelStep(step, figures.get(f"{step}-{course.id}", enrolled))
                                               for step in FUNNEL_STEPS]))
 
-    approved = (PracticeEntry.status == "approved", PracticeEntry.date >= start, PracticeEntry.date <= end)
-    if cohort is not None:
-        approved += (PracticeEntry.cohort_id == cohort.id,)
-    _practice_totals(report, approved)
-    # Over the whole programme nearly every entry counts, so SQLite is made to read the audience rows in order
-    # and fetch each entry by its key: it joins only by nested loops, and through the indexes it would walk
-    # the entries by date and look up their audiences at random (3.8 s instead of 0.7 s at a million entries).
-    # PostgreSQL hash-joins either way.
+    per_group, per_audience = _approved_practice(start, end, cohort)
+    _practice_totals(report, per_group)
     report.by_audience = db.session.execute(
-        select(PracticeEntryAudience.audience, func.sum(PracticeEntry.minutes),
-               func.sum(PracticeEntryAudience.participants))
-        .join(PracticeEntry, PracticeEntry.id == _whole(PracticeEntryAudience.entry_id, cohort))
-        .where(_whole(PracticeEntry.status, cohort) == "approved", _whole(PracticeEntry.date, cohort) >= start,
-               _whole(PracticeEntry.date, cohort) <= end, *approved[3:])
-        .group_by(PracticeEntryAudience.audience)
-        .order_by(func.sum(PracticeEntryAudience.participants).desc())).all()
+        select(per_audience.c.audience, func.sum(per_audience.c.minutes), func.sum(per_audience.c.participants))
+        .group_by(per_audience.c.audience)
+        .order_by(func.sum(per_audience.c.participants).desc())).all()
     return report
 
 
@@ -200,21 +197,36 @@ def _funnel_counts(course, cohort, trainees):
     if cohort is not None:
         cohorts = cohorts.where(Cohort.id == cohort.id)
     counts[f"hours-{course.id}"] = select(func.count()).select_from(
-        select(PracticeEntry.trainee_id).where(PracticeEntry.status == "approved", PracticeEntry.cohort_id.in_(cohorts))
-        .group_by(PracticeEntry.trainee_id).having(func.sum(PracticeEntry.minutes) >= need_minutes).subquery())
+        select(PracticeTraineeTotal.trainee_id).where(PracticeTraineeTotal.cohort_id.in_(cohorts))
+        .group_by(PracticeTraineeTotal.trainee_id).having(func.sum(PracticeTraineeTotal.minutes) >= need_minutes)
+        .subquery())
     counts[f"certified-{course.id}"] = select(func.count(distinct(Certificate.trainee_id))).where(
         Certificate.course_id == course.id, Certificate.revoked_at.is_(None), Certificate.trainee_id.in_(members))
     return counts
 
 
-def _practice_totals(report, approved):
-    """By activity, by site, events and days (for the weeks) from one pass over the approved entries of the
-    period: totalled per day, activity and site in the database (a few tens of thousands of rows over a year
-    of a large programme), then those totals summed three ways there too, so a few hundred rows come back."""
-    per_group = select(PracticeEntry.date, PracticeEntry.activity_type, PracticeEntry.site_id,
-                       func.sum(PracticeEntry.minutes).label("minutes"), func.count().label("entries"),
-                       func.sum(PracticeEntry.participants).label("participants")) \
-        .where(*approved).group_by(PracticeEntry.date, PracticeEntry.activity_type, PracticeEntry.site_id).cte()
+def _approved_practice(start, end, cohort):
+    """Approved practice of the period as rows of (date, activity_type, site_id, minutes, entries, participants)
+    and of (audience, minutes, participants). The whole programme's come from the totals kept as entries are
+    approved, a few tens of thousands of rows over a year of a large programme; a cohort's, a small share of all
+    practice, from its own entries (through ix_practice_entries_cohort_status)."""
+    if cohort is None:
+        day, audience = PracticeDayTotal, PracticeAudienceDayTotal
+        return (select(day.date, day.activity_type, day.site_id, day.minutes, day.entries, day.participants)
+                .where(day.date >= start, day.date <= end).cte(),
+                select(audience.audience, audience.minutes, audience.participants)
+                .where(audience.date >= start, audience.date <= end).subquery())
+    approved = (PracticeEntry.cohort_id == cohort.id, PracticeEntry.status == "approved", PracticeEntry.date >= start,
+                PracticeEntry.date <= end)
+    return (select(PracticeEntry.date, PracticeEntry.activity_type, PracticeEntry.site_id, PracticeEntry.minutes,
+                   literal(1).label("entries"), PracticeEntry.participants).where(*approved).cte(),
+            select(PracticeEntryAudience.audience, PracticeEntry.minutes, PracticeEntryAudience.participants)
+            .join(PracticeEntry, PracticeEntry.id == PracticeEntryAudience.entry_id).where(*approved).subquery())
+
+
+def _practice_totals(report, per_group):
+    """By activity, by site, events and days (for the weeks): the rows of per_group summed three ways in the
+    database, so a few hundred rows come back."""
     totals = (func.sum(per_group.c.minutes), func.sum(per_group.c.entries), func.sum(per_group.c.participants))
     no_day, no_text = cast(null(), Date), cast(null(), String)
     by_activity, by_site, per_day = [], [], {}
