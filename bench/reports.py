@@ -10,6 +10,7 @@ Standalone: `python bench/reports.py` uses BENCH_DATABASE_URL (filled already, o
 default S, when it has no users), else a temporary SQLite database filled with BENCH_SIZE.
 BENCH_PROFILE=1 prints each query's time for one render of each page.
 """
+import gc
 import os
 import statistics
 import sys
@@ -102,6 +103,7 @@ def _page(client, engine, url, runs, target_ms, profile):
 def measure(app, runs=5):
     """S6 and S7 on the database of app, already filled by generate_dataset."""
     profile = bool(os.environ.get("BENCH_PROFILE"))
+    gc.freeze()  # as wsgi.py does after start-up: the collector's full passes would scan everything loaded so far
     with app.app_context():
         cohort_id, admin_id, first, last = _subjects()
         engine = db.engine

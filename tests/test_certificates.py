@@ -25,8 +25,14 @@ from lms.clock import local_today
 from lms.curriculum.models import Assignment
 from lms.extensions import db
 from lms.grading.services import grade_submission, save_text_answer, submit_quiz
-from lms.practice.models import PracticeSite
-from lms.practice.services import EntryData, review_practice_entry, save_practice_entry, save_practice_site
+from lms.practice.models import PracticeEntry, PracticeSite
+from lms.practice.services import (
+    EntryData,
+    reopen_practice_entry,
+    review_practice_entry,
+    save_practice_entry,
+    save_practice_site,
+)
 from tests.conftest import login, page_text, post
 
 
@@ -70,6 +76,23 @@ def test_eligibility_follows_the_course_rules(people):
     approve_practice(people, people.trainee, [("outreach_survey", 1)])
     db.session.commit()
     assert eligibility_of(people.trainee, people.course).eligible
+
+
+def test_reopened_practice_stops_counting_for_the_certificate(people):
+    pass_assignments(people, people.trainee)
+    approve_practice(people, people.trainee, [("workshop_class", 9), ("outreach_survey", 1), ("workshop_class", 1)])
+    db.session.commit()
+    assert eligibility_of(people.trainee, people.course).eligible
+    survey = db.session.scalar(select(PracticeEntry).filter_by(activity_type="outreach_survey"))
+    reopen_practice_entry(survey, people.mentor, "Нет списка опрошенных")
+    db.session.commit()
+    e = eligibility_of(people.trainee, people.course)
+    assert [r.kind for r in e.missing] == ["activity_types"] and e.approved_hours == 10
+    workshop = db.session.scalar(select(PracticeEntry).filter_by(activity_type="workshop_class", minutes=60))
+    reopen_practice_entry(workshop, people.mentor, "Не та дата")
+    db.session.commit()
+    e = eligibility_of(people.trainee, people.course)
+    assert [r.kind for r in e.missing] == ["hours", "activity_types"] and e.approved_hours == 9
 
 
 def test_trainee_sees_what_is_done_and_missing(client, people):

@@ -12,7 +12,7 @@ from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import counted_attempt
 from lms.learning.models import Cohort
-from lms.practice.models import PracticeEntry
+from lms.practice.models import PracticeTraineeTotal
 
 
 @dataclass
@@ -59,13 +59,14 @@ def compute_eligibility(course, trainee_ids):
 
 
 def approved_practice(course, trainee_ids):
-    """{trainee id: (approved minutes, kinds of activity)} in the course's cohorts, in one query."""
-    in_course = PracticeEntry.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id))
+    """{trainee id: (approved minutes, kinds of activity)} in the course's cohorts, in one query, from the totals
+    kept as entries are approved: a few rows a trainee rather than every entry."""
+    totals = PracticeTraineeTotal
     return {trainee_id: (minutes, kinds) for trainee_id, minutes, kinds in db.session.execute(
-        select(PracticeEntry.trainee_id, func.sum(PracticeEntry.minutes),
-               func.count(distinct(PracticeEntry.activity_type)))
-        .where(PracticeEntry.status == "approved", in_course, PracticeEntry.trainee_id.in_(trainee_ids))
-        .group_by(PracticeEntry.trainee_id))}
+        select(totals.trainee_id, func.sum(totals.minutes), func.count(distinct(totals.activity_type)))
+        .where(totals.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id)),
+               totals.trainee_id.in_(trainee_ids))
+        .group_by(totals.trainee_id))}
 
 
 def eligibility_from(course, trainee_id, by_key, grouped, practice):

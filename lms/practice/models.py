@@ -133,8 +133,8 @@ class SiteConfirmation(db.Model):
     entry = db.relationship("PracticeEntry", back_populates="confirmations")
 
 
-# Approved practice totalled as it is approved, so that the programme report reads a few tens of thousands of
-# totals instead of every entry (a million at dataset L). Kept by lms/practice/totals.py in the same transaction as
+# Approved practice totalled as it is approved, so that the programme report and the certificate rules read a
+# few totals instead of every entry (a million at dataset L). Kept by lms/practice/totals.py in the same transaction as
 # the review; only approved entries count. The day totals leave out the cohort: with it there was nearly a total
 # for each entry, and a cohort's report reads its own entries.
 class PracticeDayTotal(db.Model):
@@ -163,11 +163,13 @@ class PracticeAudienceDayTotal(db.Model):
 
 
 class PracticeTraineeTotal(db.Model):
-    """A trainee's approved practice in a cohort, for the report's funnel of hours met."""
+    """A trainee's approved practice of one kind of activity in a cohort: the hours and kinds the certificate
+    rules ask for (lms/certificates/eligibility.py) and the report's funnel."""
 
     __tablename__ = "practice_trainee_totals"
 
     trainee_id = db.Column(db.Integer, db.ForeignKey("users.id"), primary_key=True)
     cohort_id = db.Column(db.Integer, db.ForeignKey("cohorts.id"), primary_key=True)
+    activity_type = db.Column(db.String(40), primary_key=True)
     entries = db.Column(db.Integer, nullable=False)
     minutes = db.Column(db.Integer, nullable=False)

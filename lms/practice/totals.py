@@ -1,7 +1,7 @@
 """Approved practice totalled per day, site and kind of activity, per day and audience, and per trainee, changed
 in the same transaction as the review that approves or reopens entries (the models are in lms/practice/models.py).
 
-The programme report reads these totals; everything else reads the entries themselves.
+The programme report and the certificate rules read these totals; everything else reads the entries themselves.
 """
 from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
@@ -47,10 +47,11 @@ def rebuild_practice_totals():
         .where(approved)
         .group_by(PracticeEntry.date, PracticeEntryAudience.audience)))
     db.session.execute(insert(PracticeTraineeTotal).from_select(
-        ["trainee_id", "cohort_id", "entries", "minutes"],
-        select(PracticeEntry.trainee_id, PracticeEntry.cohort_id, func.count(), func.sum(PracticeEntry.minutes))
+        ["trainee_id", "cohort_id", "activity_type", "entries", "minutes"],
+        select(PracticeEntry.trainee_id, PracticeEntry.cohort_id, PracticeEntry.activity_type, func.count(),
+               func.sum(PracticeEntry.minutes))
         .where(approved)
-        .group_by(PracticeEntry.trainee_id, PracticeEntry.cohort_id)))
+        .group_by(PracticeEntry.trainee_id, PracticeEntry.cohort_id, PracticeEntry.activity_type)))
 
 
 def _change_totals(entries, sign):
@@ -61,7 +62,7 @@ def _change_totals(entries, sign):
         for audience in entry.audiences:
             _add(audiences, (entry.date, audience.audience),
                  (sign, sign * entry.minutes, sign * audience.participants))
-        _add(trainees, (entry.trainee_id, entry.cohort_id), (sign, sign * entry.minutes))
+        _add(trainees, (entry.trainee_id, entry.cohort_id, entry.activity_type), (sign, sign * entry.minutes))
     _upsert(PracticeDayTotal, days, ("entries", "minutes", "participants"))
     _upsert(PracticeAudienceDayTotal, audiences, ("entries", "minutes", "participants"))
     _upsert(PracticeTraineeTotal, trainees, ("entries", "minutes"))

@@ -1,4 +1,4 @@
-"""approved practice totalled per day, audience and trainee, for the programme report
+"""approved practice totalled per day, audience and trainee, for the programme report and certificate rules
 
 Revision ID: 0007
 Revises: 0006
@@ -38,11 +38,12 @@ def upgrade():
     op.create_table('practice_trainee_totals',
     sa.Column('trainee_id', sa.Integer(), nullable=False),
     sa.Column('cohort_id', sa.Integer(), nullable=False),
+    sa.Column('activity_type', sa.String(length=40), nullable=False),
     sa.Column('entries', sa.Integer(), nullable=False),
     sa.Column('minutes', sa.Integer(), nullable=False),
     sa.ForeignKeyConstraint(['cohort_id'], ['cohorts.id'], name=op.f('fk_practice_trainee_totals_cohort_id_cohorts')),
     sa.ForeignKeyConstraint(['trainee_id'], ['users.id'], name=op.f('fk_practice_trainee_totals_trainee_id_users')),
-    sa.PrimaryKeyConstraint('trainee_id', 'cohort_id', name=op.f('pk_practice_trainee_totals'))
+    sa.PrimaryKeyConstraint('trainee_id', 'cohort_id', 'activity_type', name=op.f('pk_practice_trainee_totals'))
     )
     # The entries approved so far, totalled as lms/practice/totals.py keeps them from now on.
     op.execute("""
@@ -56,10 +57,10 @@ def upgrade():
         FROM practice_entries e JOIN practice_entry_audiences a ON a.entry_id = e.id WHERE e.status = 'approved'
         GROUP BY e.date, a.audience""")
     op.execute("""
-        INSERT INTO practice_trainee_totals (trainee_id, cohort_id, entries, minutes)
-        SELECT trainee_id, cohort_id, count(*), sum(minutes)
+        INSERT INTO practice_trainee_totals (trainee_id, cohort_id, activity_type, entries, minutes)
+        SELECT trainee_id, cohort_id, activity_type, count(*), sum(minutes)
         FROM practice_entries WHERE status = 'approved'
-        GROUP BY trainee_id, cohort_id""")
+        GROUP BY trainee_id, cohort_id, activity_type""")
 
 
 def downgrade():
