@@ -9,6 +9,7 @@ from lms.extensions import db
 from lms.grading.models import Submission
 from lms.learning.models import Cohort, CohortMentor, ModuleProgress
 from lms.practice.models import PracticeEntry, PracticeEntryAudience
+from tests.conftest import practice_totals_agree
 
 
 def test_bench_data_has_realistic_shapes(runner):
@@ -27,6 +28,7 @@ def test_bench_data_has_realistic_shapes(runner):
     assert statuses["approved"] > 100 and statuses["submitted"] > 0
     per_trainee = sorted(Counter(db.session.scalars(select(PracticeEntry.trainee_id))).values())
     assert per_trainee[-1] >= 3 * per_trainee[len(per_trainee) // 2]  # a long tail of heavy trainees
+    assert practice_totals_agree()  # written past the reviews, then totalled
     again = runner.invoke(args=["lms", "bench-data", "--size", "XS"])
     assert again.exit_code == 1 and "already has users" in again.output
 
