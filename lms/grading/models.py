@@ -15,11 +15,14 @@ class Submission(db.Model):
     __table_args__ = (
         db.UniqueConstraint("assignment_id", "trainee_id", "attempt"),
         db.Index("ix_submissions_status_submitted_at", "status", "submitted_at", "id"),
+        # Covering: a cohort's matrix reads its trainees' attempts from the index alone. PostgreSQL scanned the
+        # whole table for them (40 ms at dataset L) rather than look up each trainee in an index of trainee_id.
+        db.Index("ix_submissions_trainee_status", "trainee_id", "status", "assignment_id", "attempt", "score"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
     assignment_id = db.Column(db.Integer, db.ForeignKey("assignments.id"), nullable=False, index=True)
-    trainee_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False, index=True)
+    trainee_id = db.Column(db.Integer, db.ForeignKey("users.id"), nullable=False)
     attempt = db.Column(db.Integer, nullable=False, default=1)
     status = db.Column(db.String(20), nullable=False, default="draft")
     answer_markdown = db.Column(db.Text, nullable=False, default="")

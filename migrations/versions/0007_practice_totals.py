@@ -45,6 +45,8 @@ def upgrade():
     sa.ForeignKeyConstraint(['trainee_id'], ['users.id'], name=op.f('fk_practice_trainee_totals_trainee_id_users')),
     sa.PrimaryKeyConstraint('trainee_id', 'cohort_id', 'activity_type', name=op.f('pk_practice_trainee_totals'))
     )
+    op.create_index('ix_practice_trainee_totals_minutes', 'practice_trainee_totals',
+                    ['trainee_id', 'cohort_id', 'activity_type', 'minutes'], unique=False)
     # The entries approved so far, totalled as lms/practice/totals.py keeps them from now on.
     op.execute("""
         INSERT INTO practice_day_totals (date, site_id, activity_type, entries, minutes, participants)
