@@ -1,7 +1,8 @@
 """Approved practice totalled per day, site and kind of activity, per day and audience, and per trainee, changed
 in the same transaction as the review that approves or reopens entries (the models are in lms/practice/models.py).
 
-The programme report and the certificate rules read these totals; everything else reads the entries themselves.
+The programme report, the certificate rules and the trainees' practice page read these totals; everything else
+reads the entries themselves.
 """
 from sqlalchemy import delete, func, insert, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite

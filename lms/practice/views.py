@@ -25,7 +25,7 @@ from lms.permissions import (
 )
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.practice.export import entries_for_export, practice_log_csv
-from lms.practice.models import PracticeAttachment, PracticeEntry, PracticeSite
+from lms.practice.models import PracticeAttachment, PracticeEntry, PracticeSite, PracticeTraineeTotal
 from lms.practice.services import (
     EntryData,
     EntryInvalid,
@@ -165,12 +165,13 @@ def trainees():
     cohort = next((c for c in cohorts if c.id == chosen), cohorts[0] if cohorts else None)
     rows = []
     if cohort is not None:
-        in_cohort = PracticeEntry.cohort_id == cohort.id
-        hours = (select(PracticeEntry.trainee_id, func.sum(PracticeEntry.minutes).label("m"))
-                 .where(in_cohort, PracticeEntry.status == "approved").group_by(PracticeEntry.trainee_id).subquery())
+        members = select(Enrolment.trainee_id).where(Enrolment.cohort_id == cohort.id)
+        hours = (select(PracticeTraineeTotal.trainee_id, func.sum(PracticeTraineeTotal.minutes).label("m"))
+                 .where(PracticeTraineeTotal.cohort_id == cohort.id, PracticeTraineeTotal.trainee_id.in_(members))
+                 .group_by(PracticeTraineeTotal.trainee_id).subquery())
         waiting = (select(PracticeEntry.trainee_id, func.count().label("n"))
-                   .where(in_cohort, PracticeEntry.status == "submitted").group_by(PracticeEntry.trainee_id)
-                   .subquery())
+                   .where(PracticeEntry.cohort_id == cohort.id, PracticeEntry.status == "submitted")
+                   .group_by(PracticeEntry.trainee_id).subquery())
         rows = db.session.execute(
             select(User, func.coalesce(hours.c.m, 0), func.coalesce(waiting.c.n, 0))
             .options(lazyload(User.role_rows))
