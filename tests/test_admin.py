@@ -27,7 +27,7 @@ from lms.learning.services import enrol_trainee
 from lms.practice.models import PracticeAttachment, PracticeEntry
 from lms.practice.services import EntryData, save_practice_entry, save_practice_site
 from lms.uploads import check_upload
-from tests.conftest import FIXTURE_COURSES, count_queries, csrf_token, login, page_text, post
+from tests.conftest import FIXTURE_COURSES, count_queries, csrf_token, login, page_text, post, practice_totals_agree
 from tests.test_auth import FakeSMTP
 from tests.test_certificates import approve_practice, make_eligible, pass_assignments
 from tests.test_grading import PNG
@@ -123,12 +123,17 @@ def test_moving_a_trainee_keeps_their_work(admin_client, people, make_cohort):
     save_practice_entry(people.trainee, EntryData(
         cohort=people.cohort, site=site, date=local_today() - timedelta(days=1), duration_minutes=60,
         activity_type="workshop_class", description="Описание", reflection="Итоги"), submit=True)
+    approve_practice(people, people.trainee, [("partner_meeting", 2.5)])
+    db.session.commit()
     target = make_cohort(people.course, name="Группа 2")
     url = f"/admin/cohorts/{people.cohort.id}"
     post(admin_client, url, {"action": "move", "user": people.trainee.id, "target": target.id}, token_from=url)
     assert db.session.scalar(select(Enrolment.cohort_id).filter_by(trainee_id=people.trainee.id)) == target.id
-    assert db.session.scalar(select(PracticeEntry.cohort_id)) == target.id
+    assert set(db.session.scalars(select(PracticeEntry.cohort_id))) == {target.id}
     assert db.session.scalar(select(AuditEvent).filter_by(action="cohort.move_trainee")) is not None
+    text = page_text(admin_client.get(f"/practice/trainees?cohort={target.id}"))
+    assert "Анна Соседова 2,5" in text  # the approved hours moved with the entries
+    assert practice_totals_agree()
 
 
 def test_matrix_shows_progress_and_is_visible_to_the_cohorts_mentors(app, people):

@@ -8,6 +8,7 @@ from lms.auth.services import end_sessions
 from lms.extensions import db
 from lms.learning.models import Cohort, CohortMentor, Enrolment
 from lms.practice.models import PracticeEntry
+from lms.practice.totals import recount_trainee_practice
 
 
 class AdminError(ValueError):
@@ -74,5 +75,6 @@ def move_trainee(trainee, target, actor):
     db.session.execute(update(PracticeEntry).where(PracticeEntry.trainee_id == trainee.id,
                                                    PracticeEntry.cohort_id == source)
                        .values(cohort_id=target.id).execution_options(synchronize_session=False))
+    recount_trainee_practice(trainee)
     record_event(actor, "cohort.move_trainee", target, trainee_id=trainee.id, from_cohort=source)
     db.session.flush()

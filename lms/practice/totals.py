@@ -1,5 +1,6 @@
 """Approved practice totalled per day, site and kind of activity, per day and audience, and per trainee, changed
-in the same transaction as the review that approves or reopens entries (the models are in lms/practice/models.py).
+in the same transaction as whatever changes approved entries: the review that approves or reopens them, moving a
+trainee to another cohort (lms/admin/services.py). The models are in lms/practice/models.py.
 
 The programme report, the certificate rules and the trainees' practice page read these totals; everything else
 reads the entries themselves.
@@ -47,11 +48,21 @@ def rebuild_practice_totals():
         .join(PracticeEntryAudience, PracticeEntryAudience.entry_id == PracticeEntry.id)
         .where(approved)
         .group_by(PracticeEntry.date, PracticeEntryAudience.audience)))
+    _total_trainees(approved)
+
+
+def recount_trainee_practice(trainee):
+    """Total a trainee's approved practice afresh: after their entries moved to another cohort."""
+    db.session.execute(delete(PracticeTraineeTotal).where(PracticeTraineeTotal.trainee_id == trainee.id))
+    _total_trainees(PracticeEntry.status == "approved", PracticeEntry.trainee_id == trainee.id)
+
+
+def _total_trainees(*where):
     db.session.execute(insert(PracticeTraineeTotal).from_select(
         ["trainee_id", "cohort_id", "activity_type", "entries", "minutes"],
         select(PracticeEntry.trainee_id, PracticeEntry.cohort_id, PracticeEntry.activity_type, func.count(),
                func.sum(PracticeEntry.minutes))
-        .where(approved)
+        .where(*where)
         .group_by(PracticeEntry.trainee_id, PracticeEntry.cohort_id, PracticeEntry.activity_type)))
 
 
