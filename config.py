@@ -16,9 +16,11 @@ class Config:
     RATELIMIT_HEADERS_ENABLED = True
     # Behind a reverse proxy: trust one X-Forwarded-For / X-Forwarded-Proto hop (client addresses for limits).
     LMS_BEHIND_PROXY = os.environ.get("LMS_BEHIND_PROXY", "") == "1"
-    # Per client address and per account; the account limit stops slow guessing from many addresses.
+    # Failed sign-ins, per client address; per account from one address (a stranger locks out only their own
+    # address); per account from all addresses, which browsers that signed in to the account before skip.
     LOGIN_LIMIT_PER_CLIENT = "10 per minute"
-    LOGIN_LIMIT_PER_ACCOUNT = "5 per minute;30 per hour"
+    LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT = "5 per minute;30 per hour"
+    LOGIN_LIMIT_PER_ACCOUNT = "100 per hour"
     SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
     LMS_ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Школа менеджеров соседских сообществ")
     # RSA key that signs Open Badges credentials; every app host must share it.

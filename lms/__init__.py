@@ -17,6 +17,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
 from lms.i18n import install_date_filters, install_template_gettext
+from lms.inputs import IdConverter, LmsRequest, TextConverter
 from lms.labels import format_hours, label_filters
 from lms.navigation import main_nav
 from lms.permissions import public
@@ -27,6 +28,8 @@ CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'se
 
 def create_app(config):
     app = Flask(__name__)
+    app.request_class = LmsRequest
+    app.url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter)
     app.config.from_object(config)
     app.config["SESSION_COOKIE_SECURE"] = app.config["LMS_BASE_URL"].startswith("https://")
     if not app.config.get("SECRET_KEY"):

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import PurePath
 
 import filetype
-from flask import Response
+from flask import send_file
 from sqlalchemy import DateTime, Integer, LargeBinary, String
 from sqlalchemy.orm import mapped_column
 
@@ -117,10 +117,19 @@ class StoredFile:
                    sha256=checked.sha256, data=checked.data)
 
 
+def download_response(data, mimetype, filename, inline=False):
+    """Bytes or text sent as a file named filename. Werkzeug writes the name as an ASCII `filename=` plus
+    RFC 5987's `filename*=UTF-8''…`: a raw Cyrillic name in the header made the server answer 500."""
+    if isinstance(data, str):
+        data = data.encode()
+    response = send_file(io.BytesIO(data), mimetype=mimetype, as_attachment=not inline, download_name=filename,
+                         etag=False, conditional=False)
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
 def attachment_response(stored):
     """Serve a stored file as a download, never displayed inline: an upload cannot run in our pages."""
-    response = Response(stored.data, mimetype=stored.content_type)
-    response.headers.set("Content-Disposition", "attachment", filename=stored.filename)
+    response = download_response(stored.data, stored.content_type, stored.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
-    response.headers["Cache-Control"] = "private, no-store"
     return response

@@ -11,11 +11,15 @@ from sqlalchemy import select
 from lms.auth.models import User, normalize_email
 from lms.auth.services import create_user
 from lms.extensions import db
+from lms.inputs import too_long
 from lms.learning.models import Cohort, Enrolment
 from lms.learning.services import enrol_trainee
 
 MAX_IMPORT_BYTES = 2 * 1024 * 1024
 MAX_ROWS = 5000
+# A cell may be as long as the whole file: an over-long name is then a row's error, not the csv module's
+# "field larger than field limit" (131,072 characters by default) for the whole file.
+csv.field_size_limit(MAX_IMPORT_BYTES)
 
 
 class CsvImportError(ValueError):
@@ -86,6 +90,8 @@ def parse_trainee_csv(data, cohort):
             row.error = str(_l("not a valid e-mail address"))
         if not row.error and not name:
             row.error = str(_l("the name is missing"))
+        elif not row.error and too_long(name, User.name):
+            row.error = str(_l("the name is longer than %(n)d characters", n=User.name.type.length))
         elif not row.error and email in seen:
             row.error = str(_l("the same e-mail appears earlier in the file"))
         elif not row.error and user is not None and user.id in enrolled:

@@ -7,6 +7,7 @@ from lms.auth.models import ROLES, UserRole
 from lms.auth.services import end_sessions
 from lms.extensions import db
 from lms.learning.models import Cohort, CohortMentor, Enrolment
+from lms.learning.services import check_cohort_fields
 from lms.practice.models import PracticeEntry
 from lms.practice.totals import recount_trainee_practice
 
@@ -44,11 +45,7 @@ def set_user_active(user, active, actor):
 
 
 def update_cohort(cohort, actor, name, starts_on, ends_on):
-    name = (name or "").strip()
-    if not name:
-        raise AdminError(_l("A cohort needs a name."))
-    if starts_on and ends_on and ends_on < starts_on:
-        raise AdminError(_l("A cohort cannot end before it starts."))
+    name = check_cohort_fields(name, starts_on, ends_on)
     cohort.name, cohort.starts_on, cohort.ends_on = name, starts_on, ends_on
     record_event(actor, "cohort.update", cohort, name=name)
     db.session.flush()

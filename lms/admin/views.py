@@ -1,6 +1,6 @@
 from datetime import date
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from markupsafe import Markup, escape
@@ -17,6 +17,7 @@ from lms.auth.services import AccountError, create_user, set_password_url
 from lms.curriculum.models import Course, Module
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
+from lms.inputs import FIRST_DATE, LAST_DATE, parse_date, search_term, whole_number
 from lms.labels import STATUS_LABELS
 from lms.learning.models import Cohort, Enrolment
 from lms.learning.services import LearningError, assign_mentor, create_cohort, enrol_trainee
@@ -25,16 +26,21 @@ from lms.permissions import can_view_cohort, require, role_required
 from lms.practice.models import SITE_KINDS, PracticeSite
 from lms.practice.services import PracticeError, save_practice_site
 from lms.practice.summary import practice_summaries
+from lms.uploads import download_response
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PAGE_SIZE = 50
 
 
 def _date(value):
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        raise AdminError(_("Enter dates as YYYY-MM-DD.")) from None
+    """An optional date field: None when empty, AdminError when it is not a date the programme can mean."""
+    if not (value or "").strip():
+        return None
+    day = parse_date(value)
+    if day is None:
+        raise AdminError(_("Enter dates as YYYY-MM-DD, from %(first)s to %(last)s.", first=FIRST_DATE.year,
+                           last=LAST_DATE.year))
+    return day
 
 
 # --- users ------------------------------------------------------------------------------------
@@ -43,14 +49,14 @@ def _date(value):
 @role_required("admin")
 def users():
     query = select(User).order_by(User.name)
-    search = (request.args.get("q") or "").strip()
+    search = search_term(request.args.get("q"), User.email)
     role = request.args.get("role")
     if search:
         pattern = f"%{search.lower()}%"
         query = query.where(or_(func.lower(User.name).like(pattern), User.email.like(pattern)))
     if role in ROLES:
         query = query.where(User.id.in_(select(UserRole.user_id).where(UserRole.role == role)))
-    page = max(1, request.args.get("page", 1, type=int))
+    page = max(1, request.args.get("page", 1, type=whole_number))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     found = db.session.scalars(query.limit(PAGE_SIZE).offset((page - 1) * PAGE_SIZE)).all()
     return render_template("admin/users.html", users=found, search=search, role=role, roles=ROLES, page=page,
@@ -103,9 +109,7 @@ def user_page(user_id):
             elif action == "export":
                 archive = export_personal_data(user, current_user)
                 db.session.commit()
-                response = Response(archive, mimetype="application/zip")
-                response.headers.set("Content-Disposition", "attachment", filename=f"personal-data-{user.id}.zip")
-                return response
+                return download_response(archive, "application/zip", f"personal-data-{user.id}.zip")
             elif action == "anonymise":
                 if request.form.get("confirm") != "yes":
                     raise AdminError(_("Tick the box to confirm: anonymising cannot be undone."))
@@ -133,7 +137,7 @@ def cohorts():
     error = None
     courses = db.session.scalars(select(Course).order_by(Course.title)).all()
     if request.method == "POST":
-        course = db.session.get(Course, request.form.get("course", type=int) or 0)
+        course = db.session.get(Course, request.form.get("course", type=whole_number) or 0)
         try:
             if course is None:
                 raise AdminError(_("Choose a course."))
@@ -202,12 +206,12 @@ def _change_cohort(cohort):
                 raise AdminError(_("No user has this e-mail."))
             (enrol_trainee if action == "enrol" else assign_mentor)(cohort, user, actor=current_user)
         elif action == "remove_mentor":
-            mentor = db.session.get(User, request.form.get("user", type=int) or 0)
+            mentor = db.session.get(User, request.form.get("user", type=whole_number) or 0)
             require(mentor is not None)
             remove_mentor(cohort, mentor, current_user)
         elif action == "move":
-            trainee = db.session.get(User, request.form.get("user", type=int) or 0)
-            target = db.session.get(Cohort, request.form.get("target", type=int) or 0)
+            trainee = db.session.get(User, request.form.get("user", type=whole_number) or 0)
+            target = db.session.get(Cohort, request.form.get("target", type=whole_number) or 0)
             require(trainee is not None and target is not None)
             move_trainee(trainee, target, current_user)
         else:
@@ -294,9 +298,9 @@ def curriculum():
 @role_required("admin")
 def audit_log():
     query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
-    actor = (request.args.get("actor") or "").strip()
-    action = (request.args.get("action") or "").strip()
-    object_type = (request.args.get("object") or "").strip()
+    actor = search_term(request.args.get("actor"), User.email)
+    action = search_term(request.args.get("action"), AuditEvent.action)
+    object_type = search_term(request.args.get("object"), AuditEvent.object_type)
     if actor:
         query = query.where(AuditEvent.actor_id.in_(select(User.id).where(User.email.like(f"%{actor.lower()}%"))))
     if action:
@@ -312,13 +316,12 @@ def audit_log():
         query = query.where(AuditEvent.at >= since)
     if until:
         query = query.where(AuditEvent.at < date.fromordinal(until.toordinal() + 1))
-    before = request.args.get("before", type=int)
+    before = request.args.get("before", type=whole_number)
     if before:
         query = query.where(AuditEvent.id < before)
     events = db.session.scalars(query.limit(PAGE_SIZE + 1)).all()
-    return render_template("admin/audit.html", events=events[:PAGE_SIZE],
-                           next_before=events[PAGE_SIZE - 1].id if len(events) > PAGE_SIZE else None,
-                           args=request.args)
+    older = {**request.args.to_dict(), "before": events[PAGE_SIZE - 1].id} if len(events) > PAGE_SIZE else None
+    return render_template("admin/audit.html", events=events[:PAGE_SIZE], older=older, args=request.args)
 
 
 # --- practice sites ---------------------------------------------------------------------------

@@ -11,6 +11,7 @@ from lms.audit import record_event
 from lms.auth.models import ROLES, User, UserRole, find_user_by_email, normalize_email
 from lms.clock import utcnow
 from lms.extensions import db
+from lms.inputs import too_long
 
 
 class AccountError(ValueError):
@@ -57,6 +58,8 @@ def create_user(email, name, roles, password=None, actor=None):
         raise AccountError(_l("Enter a valid e-mail address."))
     if not name:
         raise AccountError(_l("A name is required."))
+    if too_long(name, User.name):
+        raise AccountError(_l("The name is too long (at most %(n)d characters).", n=User.name.type.length))
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
         raise AccountError(_l("Choose at least one role."))

@@ -1,8 +1,11 @@
+import hashlib
 from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
+from itsdangerous import BadSignature, URLSafeTimedSerializer
 
 from lms.auth.forms import LoginForm, SetPasswordForm
 from lms.auth.models import find_user_by_email, normalize_email
@@ -33,8 +36,52 @@ def safe_next(target):
     return target
 
 
+# Sign-in limits (config.py). Per client address; per account from that address, so that a stranger who knows
+# someone's e-mail locks out only their own address, never the owner; and per account from all addresses
+# together, against slow guessing spread over many addresses, which a browser that has signed in to that account
+# before skips (a "device cookie", as OWASP's guide to slowing online guessing describes). A set-password link
+# from "Forgot password" always gets through.
+KNOWN_DEVICE_COOKIE = "lms_known_device"
+KNOWN_DEVICE_MAX_AGE = 365 * 24 * 3600
+KNOWN_DEVICE_ACCOUNTS = 5
+
+
 def _account_key():
     return "login-account:" + normalize_email(request.form.get("email"))
+
+
+def _account_and_client_key():
+    return f"{_account_key()}:{get_remote_address()}"
+
+
+def _device_serializer():
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="known-device")
+
+
+def _account_mark(email):
+    """What the cookie keeps of an account: a digest, so the cookie does not show whose accounts they are."""
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()[:20]
+
+
+def _known_accounts():
+    try:
+        marks = _device_serializer().loads(request.cookies.get(KNOWN_DEVICE_COOKIE, ""),
+                                           max_age=KNOWN_DEVICE_MAX_AGE)
+    except BadSignature:
+        return []
+    return [mark for mark in marks if isinstance(mark, str)] if isinstance(marks, list) else []
+
+
+def _from_known_device():
+    return _account_mark(request.form.get("email")) in _known_accounts()
+
+
+def _remember_device(response, email):
+    mark = _account_mark(email)
+    marks = [m for m in _known_accounts() if m != mark][-(KNOWN_DEVICE_ACCOUNTS - 1):] + [mark]
+    response.set_cookie(KNOWN_DEVICE_COOKIE, _device_serializer().dumps(marks), max_age=KNOWN_DEVICE_MAX_AGE,
+                        httponly=True, samesite="Lax", secure=current_app.config["SESSION_COOKIE_SECURE"])
+    return response
 
 
 def _failed(response):
@@ -45,8 +92,10 @@ def _failed(response):
 @public
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_CLIENT"], methods=["POST"],
                deduct_when=_failed)
+@limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT"], methods=["POST"],
+               key_func=_account_and_client_key, deduct_when=_failed)
 @limiter.limit(lambda: current_app.config["LOGIN_LIMIT_PER_ACCOUNT"], methods=["POST"],
-               key_func=_account_key, deduct_when=_failed)
+               key_func=_account_key, deduct_when=_failed, exempt_when=_from_known_device)
 def login():
     form = LoginForm()
     if request.method == "GET":
@@ -62,7 +111,7 @@ def login():
             if locale and not user.locale:
                 set_user_locale(user, locale)
             db.session.commit()
-            return redirect(safe_next(form.next.data) or url_for("learning.dashboard"))
+            return _remember_device(redirect(safe_next(form.next.data) or url_for("learning.dashboard")), user.email)
         db.session.rollback()
         if reason == "inactive":
             flash(_("Your account is deactivated. Ask your administrator to reactivate it."), "error")

@@ -14,6 +14,8 @@ from lms.clock import local_today, utcnow
 from lms.extensions import db
 from lms.learning.models import Cohort, Enrolment
 
+MAX_REASON = 2000  # shown on the public verify page and in the audit log
+
 SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read aloud and type
 
 
@@ -62,6 +64,8 @@ def issue_certificate(trainee, course, actor, override_reason=None, eligibility=
         return existing, False
     eligibility = eligibility or compute_eligibility(course, [trainee.id])[trainee.id]
     override_reason = (override_reason or "").strip() or None
+    if len(override_reason or "") > MAX_REASON:
+        raise CertificateError(_l("The reason is too long (at most %(n)d characters).", n=MAX_REASON))
     if not eligibility.eligible and not override_reason:
         raise CertificateError(_l("%(name)s is not eligible yet; to issue anyway, give a written reason.",
                                   name=trainee.name))
@@ -109,6 +113,8 @@ def revoke_certificate(certificate, actor, reason):
         raise CertificateError(_l("This certificate is already revoked."))
     if not reason:
         raise CertificateError(_l("Give the reason for revoking; it is shown on the public verify page."))
+    if len(reason) > MAX_REASON:
+        raise CertificateError(_l("The reason is too long (at most %(n)d characters).", n=MAX_REASON))
     certificate.revoked_at = utcnow()
     certificate.revoked_by_id = actor.id
     certificate.revocation_reason = reason

@@ -25,8 +25,10 @@ from lms.certificates.services import (
 )
 from lms.curriculum.models import Course
 from lms.extensions import db, limiter
+from lms.inputs import whole_number
 from lms.learning.models import Cohort, Enrolment
 from lms.permissions import public, require, role_required
+from lms.uploads import download_response
 
 bp = Blueprint("certificates", __name__)
 VERIFY_LIMIT = "60 per minute"
@@ -67,9 +69,8 @@ def verify_pdf(code):
 
     certificate = find_certificate(code)
     require(certificate is not None)
-    response = Response(certificate_pdf(certificate, verify_url(certificate)), mimetype="application/pdf")
-    response.headers.set("Content-Disposition", "inline", filename=f"certificate-{certificate.short_code}.pdf")
-    return _noindex(response)
+    return _noindex(download_response(certificate_pdf(certificate, verify_url(certificate)), "application/pdf",
+                                      f"certificate-{certificate.short_code}.pdf", inline=True))
 
 
 @bp.route("/verify/<code>.jwt")
@@ -118,9 +119,7 @@ def portfolio():
     """Everything the trainee did, as one ZIP that is theirs to keep."""
     from lms.certificates.portfolio import build_portfolio  # imports the PDF library: see verify_pdf
 
-    response = Response(build_portfolio(current_user), mimetype="application/zip")
-    response.headers.set("Content-Disposition", "attachment", filename="portfolio.zip")
-    return response
+    return download_response(build_portfolio(current_user), "application/zip", "portfolio.zip")
 
 
 @bp.route("/admin/certificates")
@@ -144,8 +143,8 @@ def admin_certificates():
 @bp.route("/admin/certificates/issue", methods=["POST"])
 @role_required("admin")
 def admin_issue():
-    trainee = db.session.get(User, request.form.get("trainee", type=int) or 0)
-    course = db.session.get(Course, request.form.get("course", type=int) or 0)
+    trainee = db.session.get(User, request.form.get("trainee", type=whole_number) or 0)
+    course = db.session.get(Course, request.form.get("course", type=whole_number) or 0)
     require(trainee is not None and course is not None)
     try:
         certificate, created = issue_certificate(trainee, course, current_user,
@@ -156,7 +155,7 @@ def admin_issue():
     except CertificateError as error:
         db.session.rollback()
         flash(str(error), "error")
-    return redirect(url_for("certificates.admin_certificates", cohort=request.form.get("cohort")))
+    return redirect(url_for("certificates.admin_certificates", cohort=request.form.get("cohort", type=whole_number)))
 
 
 @bp.route("/admin/certificates/cohorts/<int:cohort_id>/issue", methods=["GET", "POST"])

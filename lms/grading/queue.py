@@ -12,6 +12,7 @@ from lms.auth.models import User
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
 from lms.grading.models import Submission
+from lms.inputs import parse_whole_number, whole_number
 from lms.learning.models import Cohort, CohortMentor, Enrolment
 from lms.practice.models import PracticeEntry, PracticeSite
 
@@ -28,8 +29,8 @@ def parse_filters(args):
         if name == "kind":
             if value in KINDS:
                 filters[name] = value
-        elif value.isdigit():
-            filters[name] = int(value)
+        elif (number := parse_whole_number(value)) is not None and number > 0:
+            filters[name] = number
     return filters
 
 
@@ -226,6 +227,7 @@ def parse_cursor(value):
         at, source, last_id = (value or "").split("_")
         if source not in ("submission", "practice"):
             return None
-        return datetime.fromisoformat(at), source, int(last_id)
+        at, last_id = datetime.fromisoformat(at), whole_number(last_id)
     except ValueError:
         return None
+    return (at, source, last_id) if at.tzinfo is None else None

@@ -24,6 +24,7 @@ from lms.grading.services import (
     submit_files,
     submit_quiz,
 )
+from lms.inputs import parse_whole_number, whole_number
 from lms.labels import upload_error_message
 from lms.permissions import (
     can_grade_submission,
@@ -135,7 +136,7 @@ def grade_page(submission_id):
             "rubric", [])))]
         try:
             grade_submission(submission, current_user, scores, request.form.get("feedback", ""),
-                             request.form.get("decision", ""), request.form.get("version", type=int),
+                             request.form.get("decision", ""), request.form.get("version", type=whole_number),
                              reason=request.form.get("reason", ""))
             db.session.commit()
         except GradingConflict as conflict:
@@ -169,4 +170,5 @@ def _score(value):
     value = (value or "").strip()
     if not value:
         return None
-    return int(value) if value.lstrip("-").isdigit() else -1
+    number = parse_whole_number(value)
+    return -1 if number is None else number

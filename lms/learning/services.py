@@ -8,6 +8,7 @@ from sqlalchemy.orm import load_only
 from lms.audit import record_event
 from lms.curriculum.models import Course, Module
 from lms.extensions import db
+from lms.inputs import too_long
 from lms.learning.models import Cohort, CohortMentor, Enrolment, ModuleProgress
 
 
@@ -15,12 +16,20 @@ class LearningError(ValueError):
     """A request that cannot be carried out; the message says why."""
 
 
-def create_cohort(course, name, actor=None, starts_on=None, ends_on=None):
+def check_cohort_fields(name, starts_on, ends_on):
+    """The cohort's name, trimmed; LearningError when the name or the dates cannot be kept."""
     name = (name or "").strip()
     if not name:
         raise LearningError(_l("A cohort needs a name."))
+    if too_long(name, Cohort.name):
+        raise LearningError(_l("The name is too long (at most %(n)d characters).", n=Cohort.name.type.length))
     if starts_on and ends_on and ends_on < starts_on:
         raise LearningError(_l("A cohort cannot end before it starts."))
+    return name
+
+
+def create_cohort(course, name, actor=None, starts_on=None, ends_on=None):
+    name = check_cohort_fields(name, starts_on, ends_on)
     cohort = Cohort(course=course, name=name, starts_on=starts_on, ends_on=ends_on)
     db.session.add(cohort)
     db.session.flush()

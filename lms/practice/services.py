@@ -8,12 +8,14 @@ from datetime import date, datetime, time
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeTimedSerializer
-from sqlalchemy import and_, select
+from sqlalchemy import and_, select, update
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.audit import record_event
+from lms.auth.models import User
 from lms.clock import local_today, utcnow
 from lms.extensions import db
+from lms.inputs import too_long
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.practice.models import (
     SITE_KINDS,
@@ -64,6 +66,7 @@ class EntryData:
     modules: list = field(default_factory=list)
     description: str = ""
     reflection: str = ""
+    unreadable: set = field(default_factory=set)  # fields that were filled in but could not be read
 
 
 def _minutes_between(start, end):
@@ -88,7 +91,13 @@ def _validate(trainee, data, entry, submit, new_files):
         errors["date"] = _l("The date must fall within your cohort's dates.")
 
     minutes = None
-    if data.start_time and data.end_time:
+    unreadable_times = {"start_time", "end_time"} & data.unreadable
+    if unreadable_times or "duration" in data.unreadable:
+        for name in unreadable_times:
+            errors[name] = _l("Enter the time as HH:MM, for example 10:30.")
+        if "duration" in data.unreadable:
+            errors["duration"] = _l("Enter the duration in whole minutes, at most 12 hours (720).")
+    elif data.start_time and data.end_time:
         if data.end_time <= data.start_time:
             errors["end_time"] = _l("The end must be after the start.")
         else:
@@ -129,6 +138,7 @@ def _validate(trainee, data, entry, submit, new_files):
 
 
 def _overlaps(trainee, data, entry):
+    _lock_trainee(trainee)
     query = select(PracticeEntry.id).where(
         PracticeEntry.trainee_id == trainee.id, PracticeEntry.date == data.date,
         PracticeEntry.start_time.is_not(None),
@@ -136,6 +146,15 @@ def _overlaps(trainee, data, entry):
     if entry is not None and entry.id is not None:
         query = query.where(PracticeEntry.id != entry.id)
     return db.session.scalar(query.limit(1)) is not None
+
+
+def _lock_trainee(trainee):
+    """Hold the trainee's row until the transaction ends, so that two entries saved at the same moment are checked
+    one after the other: the second sees the first and is refused. A write that changes nothing: on PostgreSQL a
+    row lock (FOR NO KEY UPDATE, so it blocks no foreign-key check); on SQLite the database's write lock, taken
+    before the overlap check reads."""
+    db.session.execute(update(User).where(User.id == trainee.id)
+                       .values(session_version=User.session_version))
 
 
 def save_practice_entry(trainee, data, entry=None, submit=False, files=()):
@@ -192,6 +211,8 @@ def _review(entry, mentor, decision, comment, expected_version):
     comment = (comment or "").strip()
     if decision == "return" and not comment:
         raise PracticeError(_l("Say what to fix: write a comment when returning an entry."))
+    if len(comment) > MAX_TEXT:
+        raise PracticeError(_l("The text is too long (at most 20,000 characters)."))
     if decision not in ("approve", "return"):
         raise PracticeError(_l("Choose approve or return."))
     entry.status = "approved" if decision == "approve" else "returned"
@@ -225,6 +246,8 @@ def reopen_practice_entry(entry, mentor, reason):
         raise PracticeError(_l("Only approved entries can be reopened."))
     if not reason:
         raise PracticeError(_l("Give a reason for reopening an approved entry."))
+    if len(reason) > MAX_TEXT:
+        raise PracticeError(_l("The text is too long (at most 20,000 characters)."))
     entry.status = "returned"
     entry.mentor_comment_markdown = reason
     entry.mentor_comment_html = render_markdown(reason)
@@ -287,6 +310,13 @@ def save_practice_site(actor, name, kind, address="", contact_name="", contact_e
         raise PracticeError(_l("A site needs a name."))
     if kind not in SITE_KINDS:
         raise PracticeError(_l("Choose the kind of site."))
+    for value, column, label in ((name, PracticeSite.name, _l("Name")),
+                                 (address, PracticeSite.address, _l("Address")),
+                                 (contact_name, PracticeSite.contact_name, _l("Contact person")),
+                                 (contact_email, PracticeSite.contact_email, _l("Contact e-mail"))):
+        if too_long((value or "").strip(), column):
+            raise PracticeError(_l("%(field)s: too long (at most %(n)d characters).", field=label,
+                                   n=column.type.length))
     clash = db.session.scalar(select(PracticeSite).where(PracticeSite.name == name))
     if clash is not None and clash is not site:
         raise PracticeError(_l("A site with this name already exists."))

@@ -1,6 +1,5 @@
-from datetime import date, time
 
-from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
@@ -10,6 +9,7 @@ from lms.auth.models import User
 from lms.clock import local_today
 from lms.curriculum.models import Course, Module
 from lms.extensions import db, limiter
+from lms.inputs import parse_date, parse_time, parse_whole_number, whole_number
 from lms.labels import upload_error_message
 from lms.learning.models import Cohort, CohortMentor, Enrolment
 from lms.mail import mail_configured, send_mail
@@ -41,7 +41,7 @@ from lms.practice.services import (
     save_practice_entry,
 )
 from lms.practice.summary import practice_summaries
-from lms.uploads import UploadError, attachment_response, check_upload
+from lms.uploads import UploadError, attachment_response, check_upload, download_response
 
 bp = Blueprint("practice", __name__)
 PAGE_SIZE = 50
@@ -61,32 +61,27 @@ def _form_choices(cohorts):
             "audiences": AUDIENCES}
 
 
-def _parse(parser, value):
-    try:
-        return parser(value) if value else None
-    except ValueError:
-        return None
-
-
 def _entry_data(form, cohorts):
     """EntryData from the submitted form; unreadable values become None for the service to report."""
-    cohort_id = form.get("cohort", type=int)
+    cohort_id = form.get("cohort", type=whole_number)
     cohort = next((c for c in cohorts if c.id == cohort_id), None) if len(cohorts) > 1 else \
         (cohorts[0] if cohorts else None)
-    site = db.session.get(PracticeSite, form.get("site", type=int) or 0)
+    site = db.session.get(PracticeSite, form.get("site", type=whole_number) or 0)
     audiences = {}
     for code in AUDIENCES:
         raw = form.get(f"aud-{code}", "").strip()
         if raw:
-            audiences[code] = _parse(int, raw) if raw.lstrip("-").isdigit() else None
+            audiences[code] = parse_whole_number(raw)
     for code in form.getlist("audience"):
         audiences.setdefault(code, 0)
-    module_ids = set(form.getlist("modules", type=int))
+    readers = {"start_time": parse_time, "end_time": parse_time, "duration": parse_whole_number}
+    values = {name: read(form.get(name)) for name, read in readers.items()}
+    unreadable = {name for name, value in values.items() if value is None and form.get(name, "").strip()}
+    module_ids = set(form.getlist("modules", type=whole_number))
     modules = db.session.scalars(select(Module).where(Module.id.in_(module_ids))) if module_ids else []
-    return EntryData(cohort=cohort, site=site, date=_parse(date.fromisoformat, form.get("date")),
-                     start_time=_parse(time.fromisoformat, form.get("start_time")),
-                     end_time=_parse(time.fromisoformat, form.get("end_time")),
-                     duration_minutes=form.get("duration", type=int),
+    return EntryData(cohort=cohort, site=site, date=parse_date(form.get("date")),
+                     start_time=values["start_time"], end_time=values["end_time"],
+                     duration_minutes=values["duration"], unreadable=unreadable,
                      activity_type=form.get("activity_type", ""), audiences=audiences, modules=list(modules),
                      description=form.get("description", ""), reflection=form.get("reflection", ""))
 
@@ -120,7 +115,7 @@ def _log_page(trainee, after):
         .where(PracticeEntry.trainee_id == trainee.id)
     if after:
         day, _sep, last_id = after.partition("_")
-        day, last_id = _parse(date.fromisoformat, day), _parse(int, last_id)
+        day, last_id = parse_date(day), parse_whole_number(last_id)
         if day and last_id:
             query = query.where(or_(PracticeEntry.date < day, and_(PracticeEntry.date == day,
                                                                    PracticeEntry.id < last_id)))
@@ -161,7 +156,7 @@ def trainees():
         cohorts = cohorts.join(CohortMentor, and_(CohortMentor.cohort_id == Cohort.id,
                                                   CohortMentor.mentor_id == current_user.id))
     cohorts = db.session.scalars(cohorts).all()
-    chosen = request.args.get("cohort", type=int)
+    chosen = request.args.get("cohort", type=whole_number)
     cohort = next((c for c in cohorts if c.id == chosen), cohorts[0] if cohorts else None)
     rows = []
     if cohort is not None:
@@ -259,7 +254,7 @@ def entry_page(entry_id):
                           "info")
             elif action in ("approve", "return") and reviewer:
                 review_practice_entry(entry, current_user, action, request.form.get("comment", ""),
-                                      request.form.get("version", type=int))
+                                      request.form.get("version", type=whole_number))
                 db.session.commit()
                 flash(_("Entry approved.") if action == "approve" else _("Entry returned to the trainee."), "info")
                 return redirect(url_for("grading.queue", kind="practice"))
@@ -300,9 +295,7 @@ def download_attachment(attachment_id):
 
 
 def _csv_response(entries, filename):
-    response = Response(practice_log_csv(entries), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=filename)
-    return response
+    return download_response(practice_log_csv(entries), "text/csv", filename)
 
 
 @bp.route("/practice/trainees/<int:trainee_id>/export.csv")
@@ -326,18 +319,24 @@ def export_cohort(cohort_id):
 @role_required("mentor")
 def approve_many():
     """Approve several entries from one page that shows each of them in full."""
-    ids = {i for i in request.values.getlist("ids", type=int) if i}
+    ids = {i for i in request.values.getlist("ids", type=whole_number) if i}
     entries = db.session.scalars(select(PracticeEntry).options(*_in_full()).where(PracticeEntry.id.in_(ids))
                                  .order_by(PracticeEntry.submitted_at, PracticeEntry.id)).all()
     entries = [e for e in entries if e.status == "submitted" and can_review_practice_entry(current_user, e)]
     if request.method == "POST":
-        read = set(request.form.getlist("read", type=int))
+        read = set(request.form.getlist("read", type=whole_number))
         chosen = [e for e in entries if e.id in read]
         if not chosen:
             flash(_("Tick “I have read this entry” for each entry you approve."), "error")
         else:
-            approve_practice_entries(chosen, current_user)
-            db.session.commit()
+            try:
+                approve_practice_entries(chosen, current_user)
+                db.session.commit()
+            except PracticeError as conflict:
+                # Another mentor reviewed one of them meanwhile: nothing was approved; the page shows what is left.
+                db.session.rollback()
+                flash(_("%(reason)s Nothing was approved; check the entries again.", reason=conflict), "error")
+                return redirect(url_for("practice.approve_many", ids=sorted(ids)))
             flash(_("%(n)d entries approved.", n=len(chosen)), "info")
             return redirect(url_for("grading.queue", kind="practice"))
     return render_template("practice/approve.html", entries=entries)

@@ -1,39 +1,50 @@
 import csv
 import io
-from datetime import date, timedelta
+from datetime import timedelta
 
-from flask import Blueprint, Response, flash, render_template, request
+from flask import Blueprint, flash, render_template, request
 from flask_babel import gettext as _
 from sqlalchemy import select
 
 from lms.clock import local_today
 from lms.extensions import db
+from lms.inputs import FIRST_DATE, LAST_DATE, parse_date, whole_number
 from lms.labels import ACTIVITY_TYPE_LABELS, AUDIENCE_LABELS
 from lms.learning.models import Cohort
 from lms.permissions import require, role_required
 from lms.practice.export import csv_safe
 from lms.reports.services import programme_report
+from lms.uploads import download_response
 
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports")
 TABLES = ("summary", "activity", "sites", "audiences", "weeks", "funnel")
 
 
+MAX_PERIOD = timedelta(days=10 * 366)
+
+
 def _period():
+    """The report's period from ?start= and ?end=; the last year, with a message, when they cannot be used."""
     today = local_today()
-    try:
-        start = date.fromisoformat(request.args["start"]) if request.args.get("start") else today - timedelta(days=364)
-        end = date.fromisoformat(request.args["end"]) if request.args.get("end") else today
-    except ValueError:
-        flash(_("Enter dates as YYYY-MM-DD."), "error")
-        start, end = today - timedelta(days=364), today
+    last_year = today - timedelta(days=364), today
+    start = parse_date(request.args["start"]) if request.args.get("start") else last_year[0]
+    end = parse_date(request.args["end"]) if request.args.get("end") else last_year[1]
+    if start is None or end is None:
+        flash(_("Enter dates as YYYY-MM-DD, from %(first)s to %(last)s; showing the last year instead.",
+                first=FIRST_DATE.year, last=LAST_DATE.year), "error")
+        return last_year
     if end < start:
         flash(_("The period ends before it starts; showing the last year instead."), "error")
-        start, end = today - timedelta(days=364), today
+        return last_year
+    if end - start > MAX_PERIOD:
+        flash(_("A report covers at most ten years; showing the last year instead."), "error")
+        return last_year
     return start, end
 
 
 def _report():
-    cohort = db.session.get(Cohort, request.args.get("cohort", type=int) or 0) if request.args.get("cohort") else None
+    cohort_id = request.args.get("cohort", type=whole_number)
+    cohort = db.session.get(Cohort, cohort_id) if cohort_id else None
     start, end = _period()
     return programme_report(start, end, cohort)
 
@@ -81,6 +92,4 @@ def report_csv(table):
     writer = csv.writer(buffer)
     for row in _rows(_report(), table):
         writer.writerow([csv_safe(value) for value in row])
-    response = Response("\ufeff" + buffer.getvalue(), mimetype="text/csv")
-    response.headers.set("Content-Disposition", "attachment", filename=f"report-{table}.csv")
-    return response
+    return download_response("\ufeff" + buffer.getvalue(), "text/csv", f"report-{table}.csv")
