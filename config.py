@@ -33,7 +33,9 @@ class Config:
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "lms@localhost")
     BABEL_DEFAULT_LOCALE = "ru"
-    BABEL_DEFAULT_TIMEZONE = "Europe/Moscow"
+    # The programme's time zone: dates shown and typed, report periods, the digest hour.
+    LMS_TIMEZONE = os.environ.get("LMS_TIMEZONE", "Europe/Moscow")
+    BABEL_DEFAULT_TIMEZONE = LMS_TIMEZONE
     LANGUAGES = ("ru", "en")
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"

@@ -1,9 +1,19 @@
-"""The one place the application asks for the time, so tests can freeze it."""
-from datetime import UTC, datetime
+"""The one place the application asks for the time, so tests can freeze it.
+
+Dates people see and type (a practice day, a report period, the digest hour) are the programme's, in
+LMS_TIMEZONE (Moscow by default); the database stores naive UTC.
+"""
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-# The programme runs in Moscow; "today" for a trainee's log is Moscow's date.
-LOCAL_TIMEZONE = ZoneInfo("Europe/Moscow")
+from flask import current_app, has_app_context
+
+DEFAULT_TIMEZONE = "Europe/Moscow"
+
+
+def programme_timezone():
+    name = current_app.config.get("LMS_TIMEZONE", DEFAULT_TIMEZONE) if has_app_context() else DEFAULT_TIMEZONE
+    return ZoneInfo(name)
 
 
 def utcnow():
@@ -12,4 +22,14 @@ def utcnow():
 
 
 def local_today():
-    return datetime.now(LOCAL_TIMEZONE).date()
+    return datetime.now(programme_timezone()).date()
+
+
+def utc_from_local(day, at=time.min):
+    """The naive UTC moment of a programme-local day and time."""
+    return datetime.combine(day, at, programme_timezone()).astimezone(UTC).replace(tzinfo=None)
+
+
+def utc_bounds(start, end):
+    """[since, until) in naive UTC for the programme-local days start to end, both included."""
+    return utc_from_local(start), utc_from_local(end + timedelta(days=1))

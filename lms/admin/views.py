@@ -1,4 +1,3 @@
-from datetime import date
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -14,6 +13,7 @@ from lms.admin.services import AdminError, move_trainee, remove_mentor, set_user
 from lms.audit import AuditEvent, record_event
 from lms.auth.models import ROLES, User, UserRole, find_user_by_email
 from lms.auth.services import AccountError, create_user, set_password_url
+from lms.clock import utc_bounds
 from lms.curriculum.models import Course, Module
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
@@ -313,9 +313,9 @@ def audit_log():
         flash(str(error), "error")
         since = until = None
     if since:
-        query = query.where(AuditEvent.at >= since)
+        query = query.where(AuditEvent.at >= utc_bounds(since, since)[0])
     if until:
-        query = query.where(AuditEvent.at < date.fromordinal(until.toordinal() + 1))
+        query = query.where(AuditEvent.at < utc_bounds(until, until)[1])
     before = request.args.get("before", type=whole_number)
     if before:
         query = query.where(AuditEvent.id < before)
