@@ -32,6 +32,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "lms@localhost")
+    # Hour of the daily e-mail digest, in the programme's time zone (LMS_TIMEZONE).
+    LMS_DIGEST_HOUR = int(os.environ.get("LMS_DIGEST_HOUR", "8"))
     BABEL_DEFAULT_LOCALE = "ru"
     # The programme's time zone: dates shown and typed, report periods, the digest hour.
     LMS_TIMEZONE = os.environ.get("LMS_TIMEZONE", "Europe/Moscow")

@@ -60,6 +60,7 @@ def create_app(config):
     from lms.cli import lms_cli
     from lms.grading.views import bp as grading_bp
     from lms.learning.views import bp as learning_bp
+    from lms.notifications.views import bp as notifications_bp
     from lms.practice.views import bp as practice_bp
     from lms.reports.views import bp as reports_bp
 
@@ -70,6 +71,7 @@ def create_app(config):
     app.register_blueprint(certificates_bp)
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
+    app.register_blueprint(notifications_bp)
     app.cli.add_command(lms_cli)
 
     app.add_url_rule("/health", "health", health)

@@ -20,6 +20,9 @@ from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.learning.models import Cohort
 from lms.learning.services import assign_mentor, create_cohort, enrol_trainee, mark_module_done
+from lms.mail import mail_configured
+from lms.notifications.sending import send_notifications
+from lms.notifications.services import notify_admins, path_for
 from lms.practice.models import PracticeEntry, PracticeSite
 from lms.practice.services import EntryData, review_practice_entry, save_practice_entry, save_practice_site
 
@@ -54,6 +57,9 @@ def sync_courses_command(check):
     else:
         db.session.commit()
     if not result.ok:
+        if not check:
+            notify_admins("sync_failed", path_for("admin.curriculum"), problems=len(result.problems))
+            db.session.commit()
         click.echo(f"{len(result.problems)} problem(s); nothing was changed.", err=True)
         sys.exit(1)
     if check:
@@ -182,6 +188,17 @@ def issue_certificates_command(cohort_id, actor_email):
     issued = issue_certificates_for_cohort(cohort, actor, progress=progress)
     db.session.commit()
     click.echo(f"Issued {len(issued)} certificate(s) in cohort '{cohort.name}'.")
+
+
+@lms_cli.command("send-notifications")
+def send_notifications_command():
+    """Send the e-mail that is due (at once and digests) and exit: run it every minute from cron or a timer."""
+    if not mail_configured():
+        click.echo("E-mail is off (MAIL_SERVER is not set): notifications appear in the app only.")
+        return
+    result = send_notifications(progress=lambda done, total: click.echo(f"Sent {done} of {total} e-mails"))
+    click.echo(f"Composed {result.composed}, sent {result.sent}, to retry {result.retrying}, "
+               f"undelivered {result.failed}, dropped {result.dropped}.")
 
 
 @lms_cli.command("backup")

@@ -2,7 +2,10 @@
 
 The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is set.
 """
+import email
+import email.policy
 import re
+import socket
 from contextlib import contextmanager
 from html import unescape
 from pathlib import Path
@@ -144,6 +147,65 @@ def people(course, make_user, make_cohort):
     cohort = make_cohort(course, trainees=[trainee], mentors=[mentor])
     return type("People", (), dict(trainee=trainee, other=other, mentor=mentor, other_mentor=other_mentor,
                                    admin=admin, cohort=cohort, course=course))
+
+
+class MailServer:
+    """A real SMTP server (aiosmtpd) on a free port: what the application sends arrives in `messages`.
+
+    `refuse` holds answers to give to the next messages instead of accepting them (e.g. "451 ..."); an address
+    at invalid.example is refused as a mailbox that does not exist."""
+
+    def __init__(self):
+        self.messages, self.refuse = [], []
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if address.endswith("@invalid.example"):
+            return "550 5.1.1 No such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    @staticmethod
+    def sender(message):
+        """The From header as a mail program shows it (Python's own parser puts a space where the sender's name
+        was split into two encoded words, which RFC 2047 says to join)."""
+        from email.header import decode_header, make_header
+
+        return str(make_header(decode_header(email.message_from_bytes(message.raw)["From"])))
+
+    async def handle_DATA(self, server, session, envelope):
+        if self.refuse:
+            return self.refuse.pop(0)
+        message = email.message_from_bytes(envelope.content, policy=email.policy.default)
+        message.recipients = list(envelope.rcpt_tos)
+        message.raw = envelope.content
+        self.messages.append(message)
+        return "250 Message accepted"
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def mail_server(app):
+    """The app sends through a real SMTP server started for the test."""
+    from aiosmtpd.controller import Controller
+
+    handler = MailServer()
+    controller = Controller(handler, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    app.config.update(MAIL_SERVER="127.0.0.1", MAIL_PORT=controller.port, MAIL_USE_TLS=False)
+    yield handler
+    controller.stop()
+
+
+def send_notifications(app):
+    """Run `flask lms send-notifications` once, as cron would."""
+    result = app.test_cli_runner().invoke(args=["lms", "send-notifications"])
+    assert result.exit_code == 0, result.output
+    return result.output
 
 
 def csrf_token(client, path="/login"):

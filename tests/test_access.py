@@ -12,6 +12,7 @@ from lms.clock import local_today
 from lms.curriculum.models import Assignment
 from lms.extensions import db
 from lms.grading.services import save_text_answer, submit_files
+from lms.notifications.models import Notification
 from lms.practice.services import EntryData, save_practice_entry, save_practice_site
 from lms.uploads import check_upload
 from tests.conftest import count_queries, csrf_token, login
@@ -73,6 +74,13 @@ ROUTES = {
     "reports.report_csv": ("admin", "GET", "/admin/reports/summary.csv"),
     "admin.practice_sites": ("admin", "GET", "/admin/practice-sites"),
     "admin.practice_site": ("admin", "GET", "/admin/practice-sites/{site}"),
+    "notifications.inbox": ("signed-in", "GET", "/notifications"),
+    "notifications.open_notification": ("own-notification", "GET", "/notifications/{notification}"),
+    "notifications.read_notification": ("own-notification", "POST", "/notifications/{notification}/read"),
+    "notifications.read_all": ("signed-in-write", "POST", "/notifications/read-all"),
+    "notifications.settings": ("signed-in", "GET", "/settings/notifications"),
+    "notifications.unsubscribe": ("public", "GET", "/unsubscribe/not-a-token"),
+    "notifications.outbox": ("admin", "GET", "/admin/emails"),
 }
 # Further methods of routes above, checked the same way.
 EXTRA_REQUESTS = [
@@ -91,6 +99,8 @@ EXTRA_REQUESTS = [
 # cohort that "mentor" mentors; "other" is a trainee outside it and "other_mentor" a mentor of nobody here.
 EXPECTED = {
     "signed-in": dict(anonymous="login", trainee=200, other=200, mentor=200, other_mentor=200, admin=200),
+    "signed-in-write": dict(anonymous="login", trainee=302, other=302, mentor=302, other_mentor=302, admin=302),
+    "own-notification": dict(anonymous="login", trainee=302, other=404, mentor=404, other_mentor=404, admin=404),
     "trainee-own": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=200, admin=200),
     "trainee-own-write": dict(anonymous="login", trainee=302, other=404, mentor=403, other_mentor=403, admin=403),
     "trainee-record": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=404, admin=200),
@@ -127,8 +137,9 @@ def samples(people):
         submit=True, files=[check_upload("photo.png", PNG)])
     certificate, _created = issue_certificate(people.trainee, people.course, people.admin, override_reason="test")
     db.session.commit()
-    return {"certificate": certificate.id, "course": people.course.id, "file": upload.files[0].id,
-            "submission": text.id, "entry": entry.id, "site": site.id,
+    notification = db.session.scalar(db.select(Notification.id).where(Notification.user_id == people.trainee.id))
+    return {"notification": notification, "certificate": certificate.id, "course": people.course.id,
+            "file": upload.files[0].id, "submission": text.id, "entry": entry.id, "site": site.id,
             "attachment": entry.attachments[0].id, "trainee": people.trainee.id, "cohort": people.cohort.id}
 
 

@@ -3,7 +3,6 @@ import io
 import json
 import re
 import shutil
-import smtplib
 import zipfile
 from datetime import timedelta
 
@@ -27,8 +26,16 @@ from lms.learning.services import enrol_trainee
 from lms.practice.models import PracticeAttachment, PracticeEntry
 from lms.practice.services import EntryData, save_practice_entry, save_practice_site
 from lms.uploads import check_upload
-from tests.conftest import FIXTURE_COURSES, count_queries, csrf_token, login, page_text, post, practice_totals_agree
-from tests.test_auth import FakeSMTP
+from tests.conftest import (
+    FIXTURE_COURSES,
+    count_queries,
+    csrf_token,
+    login,
+    page_text,
+    post,
+    practice_totals_agree,
+    send_notifications,
+)
 from tests.test_certificates import approve_practice, make_eligible, pass_assignments
 from tests.test_grading import PNG
 
@@ -286,16 +293,25 @@ def test_curriculum_page_checks_and_syncs_like_the_cli(app, admin_client, people
     assert db.session.scalar(select(AuditEvent).filter_by(action="curriculum.sync")) is not None
 
 
-def test_invitation_is_e_mailed_when_mail_is_configured(app, admin_client, monkeypatch):
-    FakeSMTP.sent = []
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    app.config.update(MAIL_SERVER="smtp.example.org")
+def test_invitation_is_e_mailed_when_mail_is_configured(app, admin_client, mail_server):
     response = post(admin_client, "/admin/users/new", {"name": "Почтовый", "email": "mail@example.org",
                                                        "roles": ["trainee"]})
     assert "приглашение отправлено на mail@example.org" in page_text(response)
     assert "/set-password/" not in response.get_data(as_text=True)
-    (message,) = FakeSMTP.sent
-    assert message["To"] == "mail@example.org" and "/set-password/" in message.get_content()
+    assert mail_server.messages == []  # not from the web request: from the outbox
+    send_notifications(app)
+    (message,) = mail_server.messages
+    assert message["To"] == "mail@example.org"
+    assert "/set-password/" in message.get_body(("plain",)).get_content()
+    assert "/set-password/" in message.get_body(("html",)).get_content()
+
+
+def test_admin_sends_a_new_link_from_the_users_page(app, admin_client, people, mail_server):
+    post(admin_client, f"/admin/users/{people.trainee.id}", {"action": "reset"})
+    send_notifications(app)
+    (message,) = mail_server.messages
+    assert message.recipients == [people.trainee.email]
+    assert "/set-password/" in message.get_body(("plain",)).get_content()
 
 
 # --- personal data ----------------------------------------------------------------------------

@@ -1,6 +1,5 @@
 """Signing in and out, set-password links, sessions and rate limits."""
 import re
-import smtplib
 import time
 
 import pytest
@@ -9,7 +8,7 @@ from itsdangerous.timed import TimestampSigner
 from lms.auth.models import User
 from lms.auth.services import end_sessions, make_set_password_token, set_password
 from lms.extensions import db
-from tests.conftest import PASSWORD, csrf_token, login, page_text, post
+from tests.conftest import PASSWORD, csrf_token, login, page_text, post, send_notifications
 
 WRONG = "Неверная электронная почта или пароль."
 
@@ -221,30 +220,6 @@ def test_set_password_bad_input_changes_nothing(client, make_user):
     assert db.session.get(User, user.id).password_hash is None
 
 
-class FakeSMTP:
-    """Stands in for the mail server: records what would be sent."""
-
-    sent = []
-
-    def __init__(self, host, port, timeout=None):
-        self.host = host
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        return False
-
-    def starttls(self):
-        pass
-
-    def login(self, user, password):
-        pass
-
-    def send_message(self, message):
-        FakeSMTP.sent.append(message)
-
-
 def test_forgot_password_without_mail_says_ask_the_administrator(client, people):
     known = post(client, "/forgot-password", {"email": people.trainee.email})
     unknown = post(client, "/forgot-password", {"email": "nobody@example.org"})
@@ -252,17 +227,15 @@ def test_forgot_password_without_mail_says_ask_the_administrator(client, people)
     assert page_text(known) == page_text(unknown)
 
 
-def test_forgot_password_with_mail_sends_a_working_link(app, people, monkeypatch):
-    FakeSMTP.sent = []
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    app.config.update(MAIL_SERVER="smtp.example.org")
+def test_forgot_password_with_mail_sends_a_working_link(app, people, mail_server):
     client = app.test_client()
     known = post(client, "/forgot-password", {"email": people.trainee.email})
     unknown = post(client, "/forgot-password", {"email": "nobody@example.org"})
     assert page_text(known) == page_text(unknown) and "мы отправили" in page_text(known)
-    (message,) = FakeSMTP.sent
+    send_notifications(app)
+    (message,) = mail_server.messages
     assert message["To"] == people.trainee.email
-    link = re.search(r"http://localhost(/set-password/\S+)", message.get_content()).group(1)
+    link = re.search(r"http://localhost(/set-password/\S+)", message.get_body(("plain",)).get_content()).group(1)
     assert post(client, link, {"password": "brand new password", "confirm": "brand new password"}).status_code == 302
 
 

@@ -1,6 +1,5 @@
 """The field-practice log: entries, validation, review workflow, site confirmation, summary, exports."""
 import io
-import smtplib
 from datetime import time, timedelta
 
 import pytest
@@ -18,8 +17,7 @@ from lms.practice.services import (
     save_practice_site,
 )
 from lms.practice.summary import practice_summary
-from tests.conftest import count_queries, csrf_token, login, page_text, post
-from tests.test_auth import FakeSMTP
+from tests.conftest import count_queries, csrf_token, login, page_text, post, send_notifications
 from tests.test_grading import PNG
 
 TODAY = local_today()
@@ -431,19 +429,17 @@ def test_entry_after_the_cohort_ended_is_refused(people, site):
     assert set(error.value.errors) == {"date"}
 
 
-def test_confirmation_request_is_e_mailed_to_the_site_when_mail_is_configured(app, people, monkeypatch):
+def test_confirmation_request_is_e_mailed_to_the_site_when_mail_is_configured(app, people, mail_server):
     site = save_practice_site(None, "Библиотека", "library", contact_email="library@example.org")
     entry = make_entry(people, site)
     db.session.commit()
-    FakeSMTP.sent = []
-    monkeypatch.setattr(smtplib, "SMTP", FakeSMTP)
-    app.config.update(MAIL_SERVER="smtp.example.org")
     client = app.test_client()
     login(client, people.trainee)
     response = post(client, f"/practice/{entry.id}", {"action": "confirm"})
     assert "отправлен на library@example.org" in page_text(response)
-    (message,) = FakeSMTP.sent
-    assert message["To"] == "library@example.org" and "/confirm/" in message.get_content()
+    send_notifications(app)
+    (message,) = mail_server.messages
+    assert message["To"] == "library@example.org" and "/confirm/" in message.get_body(("plain",)).get_content()
 
 
 def test_trainees_practice_shows_one_cohort_at_a_time(client, people, make_cohort):

@@ -15,6 +15,8 @@ from lms.certificates.models import Certificate
 from lms.extensions import db
 from lms.grading.models import Submission, SubmissionFile
 from lms.learning.models import Enrolment, ModuleProgress
+from lms.notifications.models import Notification, OutgoingEmail
+from lms.notifications.services import drop_pending_email
 from lms.practice.models import PracticeAttachment, PracticeEntry
 
 REMOVED = "[удалено]"
@@ -78,6 +80,11 @@ def anonymise_user(user, actor):
     user.active = False
     user.locale = None
     end_sessions(user)
+    drop_pending_email(user)
+    db.session.execute(update(OutgoingEmail).where(OutgoingEmail.user_id == user.id).values(
+        to_address=user.email, subject=REMOVED, text_body=REMOVED, html_body=None))
+    db.session.execute(Notification.__table__.delete().where(Notification.user_id == user.id))
+    user.unread_notifications = 0
     db.session.execute(update(Submission).where(Submission.trainee_id == user.id).values(
         answer_markdown=REMOVED, answer_html=f"<p>{REMOVED}</p>").execution_options(synchronize_session=False))
     db.session.execute(update(PracticeEntry).where(PracticeEntry.trainee_id == user.id).values(

@@ -8,6 +8,7 @@ from lms.auth.services import end_sessions
 from lms.extensions import db
 from lms.learning.models import Cohort, CohortMentor, Enrolment
 from lms.learning.services import check_cohort_fields
+from lms.notifications.services import drop_pending_email
 from lms.practice.models import PracticeEntry
 from lms.practice.totals import recount_trainee_practice
 
@@ -40,6 +41,7 @@ def set_user_active(user, active, actor):
     user.active = active
     if not active:
         end_sessions(user)
+        drop_pending_email(user)
     record_event(actor, "user.activate" if active else "user.deactivate", user)
     db.session.flush()
 

@@ -1,6 +1,7 @@
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from markupsafe import Markup, escape
 from sqlalchemy import func, or_, select
@@ -21,7 +22,8 @@ from lms.inputs import FIRST_DATE, LAST_DATE, parse_date, search_term, whole_num
 from lms.labels import STATUS_LABELS
 from lms.learning.models import Cohort, Enrolment
 from lms.learning.services import LearningError, assign_mentor, create_cohort, enrol_trainee
-from lms.mail import mail_configured, send_mail
+from lms.mail import mail_configured
+from lms.notifications.services import queue_link_email
 from lms.permissions import can_view_cohort, require, role_required
 from lms.practice.models import SITE_KINDS, PracticeSite
 from lms.practice.services import PracticeError, save_practice_site
@@ -44,6 +46,11 @@ def _date(value):
 
 
 # --- users ------------------------------------------------------------------------------------
+
+def queue_invitation(user, link):
+    queue_link_email(user.email, _l("Your account in the community manager school"),
+                     _l("Open this link within 7 days to set your password:"), link, user=user)
+
 
 @bp.route("/users")
 @role_required("admin")
@@ -72,16 +79,15 @@ def invite_user():
         try:
             user = create_user(request.form.get("email"), request.form.get("name"), request.form.getlist("roles"),
                                actor=current_user)
-            db.session.commit()
             link = set_password_url(user)
             if mail_configured():
-                send_mail(user.email, _("Your account in the community manager school"),
-                          _("Open this link within 7 days to set your password:") + "\n\n" + link)
+                queue_invitation(user, link)
                 flash(_("Account created; the invitation was e-mailed to %(email)s.", email=user.email), "info")
                 link = None
             else:
                 flash(_("Account created for %(email)s. Pass this link on: it sets the password, once, within 7 "
                         "days.", email=user.email), "info")
+            db.session.commit()
         except AccountError as account_error:
             db.session.rollback()
             error = str(account_error)
@@ -106,6 +112,10 @@ def user_page(user_id):
                 flash(_("Account reactivated.") if action == "activate" else _("Account deactivated."), "info")
             elif action == "reset":
                 link = set_password_url(user)
+                if mail_configured():
+                    queue_invitation(user, link)
+                    flash(_("A new link to set the password was e-mailed to %(email)s.", email=user.email), "info")
+                    link = None
             elif action == "export":
                 archive = export_personal_data(user, current_user)
                 db.session.commit()

@@ -20,6 +20,8 @@ class User(UserMixin, db.Model):
     session_version = db.Column(db.Integer, nullable=False, default=1)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
+    # Kept by lms.notifications as notifications are made and read: the bell on every page costs no query.
+    unread_notifications = db.Column(db.Integer, nullable=False, default=0, server_default="0")
 
     role_rows = db.relationship("UserRole", cascade="all, delete-orphan", lazy="selectin",
                                 order_by="UserRole.role")

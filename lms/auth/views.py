@@ -3,6 +3,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_user, logout_user
 from itsdangerous import BadSignature, URLSafeTimedSerializer
@@ -18,7 +19,8 @@ from lms.auth.services import (
     user_for_set_password_token,
 )
 from lms.extensions import db, limiter
-from lms.mail import mail_configured, send_mail
+from lms.mail import mail_configured
+from lms.notifications.services import queue_link_email
 from lms.permissions import public
 
 bp = Blueprint("auth", __name__)
@@ -159,8 +161,10 @@ def forgot_password():
     if request.method == "POST":
         user = find_user_by_email(request.form.get("email"))
         if mail_configured() and user is not None and user.active:
-            send_mail(user.email, _("Setting your password"),
-                      _("Open this link within 7 days to set a new password:") + "\n\n" + set_password_url(user))
+            queue_link_email(user.email, _l("Setting your password"),
+                             _l("Open this link within 7 days to set a new password:"), set_password_url(user),
+                             user=user)
+            db.session.commit()
         sent = True
     return render_template("auth/forgot_password.html", sent=sent, mail=mail_configured())
 

@@ -13,6 +13,7 @@ from lms.certificates.models import Certificate
 from lms.clock import local_today, utcnow
 from lms.extensions import db
 from lms.learning.models import Cohort, Enrolment
+from lms.notifications.services import notify, path_for
 
 MAX_REASON = 2000  # shown on the public verify page and in the audit log
 
@@ -86,6 +87,7 @@ def issue_certificate(trainee, course, actor, override_reason=None, eligibility=
         return existing, False
     record_event(actor, "certificate.issue", certificate, trainee_id=trainee.id, course=course.slug,
                  override_reason=override_reason)
+    notify(trainee, "certificate_issued", path_for("certificates.my_certificates"), actor=actor, title=course.title)
     return certificate, True
 
 
@@ -120,3 +122,5 @@ def revoke_certificate(certificate, actor, reason):
     certificate.revocation_reason = reason
     record_event(actor, "certificate.revoke", certificate, reason=reason)
     db.session.flush()
+    notify(certificate.trainee, "certificate_revoked", path_for("certificates.my_certificates"), actor=actor,
+           title=certificate.course_title)

@@ -4,11 +4,12 @@ Keyset paging over both kinds at once; every function runs a fixed number of que
 items wait.
 """
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from sqlalchemy import Integer, and_, cast, func, literal, null, or_, select, union_all
+from sqlalchemy import Integer, and_, case, cast, func, literal, null, or_, select, union_all
 
 from lms.auth.models import User
+from lms.clock import local_today, utc_from_local
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
 from lms.grading.models import Submission
@@ -231,3 +232,23 @@ def parse_cursor(value):
     except ValueError:
         return None
     return (at, source, last_id) if at.tzinfo is None else None
+
+
+AGES = ("today", "recent", "older")  # handed in today, 1-3 days ago, earlier (programme-local days)
+
+
+def waiting_by_age(mentor):
+    """{"answers"|"practice": {age: count}} of what waits for the mentor, for the start page: two queries."""
+    today = local_today()
+    since_today, since_recent = utc_from_local(today), utc_from_local(today - timedelta(days=3))
+
+    def age(column):
+        return case((column >= since_today, "today"), (column >= since_recent, "recent"), else_="older")
+
+    counts = {"answers": dict.fromkeys(AGES, 0), "practice": dict.fromkeys(AGES, 0)}
+    for label, query, column in (("answers", _submissions, Submission.submitted_at),
+                                 ("practice", _entries, PracticeEntry.submitted_at)):
+        bucket = age(column).label("age")
+        for name, count in db.session.execute(query(mentor, {}, bucket, func.count()).group_by(bucket)):
+            counts[label][name] = count
+    return counts

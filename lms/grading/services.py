@@ -9,6 +9,8 @@ from lms.clock import utcnow
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
 from lms.grading.models import GRADED, Submission, SubmissionFile
+from lms.learning.services import mentors_of
+from lms.notifications.services import notify, path_for
 from lms.rendering import render_markdown
 from lms.uploads import MAX_FILES
 
@@ -62,7 +64,16 @@ def save_text_answer(trainee, assignment, text, submit):
         submission.status = "submitted"
         submission.submitted_at = utcnow()
     db.session.flush()
+    if submit:
+        _tell_mentors(trainee, submission)
     return submission
+
+
+def _tell_mentors(trainee, submission):
+    assignment = submission.assignment
+    url = path_for("grading.grade_page", submission_id=submission.id)
+    for mentor in mentors_of(trainee.id, assignment.course_id):
+        notify(mentor, "work_submitted", url, actor=trainee, trainee=trainee.name, title=assignment.title)
 
 
 def submit_files(trainee, assignment, files, note=""):
@@ -83,6 +94,7 @@ def submit_files(trainee, assignment, files, note=""):
     submission.status = "submitted"
     submission.submitted_at = utcnow()
     db.session.flush()
+    _tell_mentors(trainee, submission)
     return submission
 
 
@@ -196,6 +208,10 @@ def grade_submission(submission, mentor, scores, feedback, decision, expected_ve
     except StaleDataError:
         db.session.rollback()
         raise GradingConflict(_l("Someone else graded this attempt while you were looking at it.")) from None
+    kind = "submission_regraded" if regrade else f"submission_{submission.status}"
+    notify(submission.trainee, kind, path_for("grading.assignment_page", course_slug=assignment.course.slug,
+                                              module_slug=assignment.module.slug, key=assignment.key),
+           actor=mentor, title=assignment.title, score=score)
     return submission
 
 

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import load_only
 
 from lms.audit import record_event
+from lms.auth.models import User
 from lms.curriculum.models import Course, Module
 from lms.extensions import db
 from lms.inputs import too_long
@@ -63,6 +64,15 @@ def assign_mentor(cohort, mentor, actor=None):
         db.session.add(CohortMentor(cohort_id=cohort.id, mentor_id=mentor.id))
         db.session.flush()
         record_event(actor, "cohort.assign_mentor", cohort, mentor_id=mentor.id)
+
+
+def mentors_of(trainee_id, course_id):
+    """The mentors of the trainee's cohort in the course: who is told that the trainee's work waits."""
+    return db.session.scalars(select(User).join(CohortMentor, CohortMentor.mentor_id == User.id)
+                              .join(Cohort, Cohort.id == CohortMentor.cohort_id)
+                              .join(Enrolment, Enrolment.cohort_id == Cohort.id)
+                              .where(Cohort.course_id == course_id, Enrolment.trainee_id == trainee_id,
+                                     User.active.is_(True))).all()
 
 
 def mark_module_done(trainee, module):

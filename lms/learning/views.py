@@ -7,6 +7,7 @@ from sqlalchemy.orm import contains_eager, load_only
 from lms.certificates.services import certificates_of
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
+from lms.grading.queue import waiting_by_age
 from lms.grading.services import attempts_by_assignment, unseen_feedback
 from lms.learning.services import (
     all_courses_with_counts,
@@ -16,6 +17,8 @@ from lms.learning.services import (
     mark_module_done,
     mark_module_not_done,
 )
+from lms.notifications.kinds import describe
+from lms.notifications.services import latest_unread
 from lms.permissions import can_track_progress, can_view_course, require, signed_in
 
 bp = Blueprint("learning", __name__)
@@ -45,6 +48,10 @@ def dashboard():
         feedback=unseen_feedback(user) if user.is_trainee else [],
         certificates=certificates_of(user) if user.is_trainee else [],
         mentor_cohorts=cohorts_of_mentor(user) if user.is_mentor else [],
+        waiting=waiting_by_age(user) if user.is_mentor else None,
+        # Grades and waiting work have sections of their own on the page.
+        news=[(n, describe(n.kind, n.params)) for n in latest_unread(user, ("practice", "certificates", "system"))]
+        if user.unread_notifications else [],
         courses=all_courses_with_counts() if user.is_admin else [])
 
 

@@ -16,6 +16,7 @@ from lms.auth.models import User
 from lms.clock import local_today, utcnow
 from lms.extensions import db
 from lms.inputs import too_long
+from lms.notifications.services import notify, path_for
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.practice.models import (
     SITE_KINDS,
@@ -185,7 +186,19 @@ def save_practice_entry(trainee, data, entry=None, submit=False, files=()):
         entry.status = "submitted"
         entry.submitted_at = utcnow()
     db.session.flush()
+    if submit:
+        for mentor in entry.cohort.mentors:
+            notify(mentor, "practice_submitted", _entry_path(entry), actor=trainee, trainee=trainee.name,
+                   date=entry.date.isoformat())
     return entry
+
+
+def _entry_path(entry):
+    return path_for("practice.entry_page", entry_id=entry.id)
+
+
+def _tell_trainee(entry, kind, actor):
+    notify(entry.trainee, kind, _entry_path(entry), actor=actor, date=entry.date.isoformat())
 
 
 def delete_practice_draft(entry):
@@ -226,6 +239,7 @@ def _review(entry, mentor, decision, comment, expected_version):
     except StaleDataError:
         db.session.rollback()
         raise ReviewConflict(_l("Someone else reviewed this entry while you were looking at it.")) from None
+    _tell_trainee(entry, f"practice_{entry.status}", mentor)
 
 
 def approve_practice_entries(entries, mentor):
@@ -255,6 +269,7 @@ def reopen_practice_entry(entry, mentor, reason):
     entry.reviewed_by_id = mentor.id
     record_event(mentor, "practice.reopen", entry, trainee_id=entry.trainee_id, reason=reason)
     db.session.flush()
+    _tell_trainee(entry, "practice_reopened", mentor)
     remove_approved_practice([entry])
 
 
@@ -300,6 +315,8 @@ def answer_site_confirmation(confirmation, decision, contact_name, comment):
     confirmation.answered_at = utcnow()
     record_event(None, f"practice.site_{decision}", confirmation.entry, contact_name=contact_name)
     db.session.flush()
+    entry = confirmation.entry
+    notify(entry.trainee, f"site_{decision}", _entry_path(entry), site=entry.site.name, date=entry.date.isoformat())
 
 
 def save_practice_site(actor, name, kind, address="", contact_name="", contact_email="", active=True,

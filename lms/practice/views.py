@@ -1,6 +1,7 @@
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
@@ -12,7 +13,8 @@ from lms.extensions import db, limiter
 from lms.inputs import parse_date, parse_time, parse_whole_number, whole_number
 from lms.labels import upload_error_message
 from lms.learning.models import Cohort, CohortMentor, Enrolment
-from lms.mail import mail_configured, send_mail
+from lms.mail import mail_configured
+from lms.notifications.services import queue_link_email
 from lms.permissions import (
     can_review_practice_entry,
     can_view_cohort,
@@ -244,14 +246,14 @@ def entry_page(entry_id):
                 return redirect(url_for("practice.log"))
             elif action == "confirm" and own:
                 _confirmation, token = request_site_confirmation(entry)
-                db.session.commit()
                 confirmation_link = url_for("practice.confirm", token=token, _external=True)
                 if mail_configured() and entry.site.contact_email:
-                    send_mail(entry.site.contact_email, _("Please confirm a practice session"),
-                              _("%(name)s asks you to confirm a practice session at %(site)s:", name=entry.trainee.name,
-                                site=entry.site.name) + "\n\n" + confirmation_link)
+                    queue_link_email(entry.site.contact_email, _l("Please confirm a practice session"),
+                                     _l("%(name)s asks you to confirm a practice session at %(site)s:",
+                                        name=entry.trainee.name, site=entry.site.name), confirmation_link)
                     flash(_("The confirmation request was e-mailed to %(email)s.", email=entry.site.contact_email),
                           "info")
+                db.session.commit()
             elif action in ("approve", "return") and reviewer:
                 review_practice_entry(entry, current_user, action, request.form.get("comment", ""),
                                       request.form.get("version", type=whole_number))

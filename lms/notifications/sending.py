@@ -1,0 +1,197 @@
+"""`flask lms send-notifications`: turn due notifications into e-mail, then send the outbox.
+
+Safe to run twice at once and on several hosts. Composing takes a lock first (rows locked with SKIP LOCKED on
+PostgreSQL, the database's write lock on SQLite), so each due notification goes into one message. Sending claims
+a batch of messages with a lease (status `sending` until lease_until, committed before anything is sent), so a
+second sender skips them; a sender that dies leaves them to be taken again when the lease ends.
+
+Never twice: each message is marked sent in its own short transaction right after the server accepted it. The
+one window left is between the server's acceptance and that commit: a sender killed exactly there sends that
+message again when its lease ends. Only the message in flight can be in the window, so at most one per crash.
+"""
+import smtplib
+from dataclasses import dataclass
+from datetime import timedelta
+from itertools import groupby
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, or_, select, text, update
+
+from lms.auth.models import User
+from lms.clock import utcnow
+from lms.extensions import db
+from lms.mail import build_message, mail_configured, smtp_connection
+from lms.notifications.kinds import GROUPS, describe, group_of
+from lms.notifications.models import Notification, OutgoingEmail
+from lms.notifications.services import notify_admins, path_for, queue_email, unsubscribe_token
+
+LEASE = timedelta(minutes=10)
+BATCH = 100
+MAX_ATTEMPTS = 5
+BACKOFF = (timedelta(minutes=1), timedelta(minutes=5), timedelta(minutes=30), timedelta(hours=2))
+
+
+@dataclass
+class SendResult:
+    composed: int = 0
+    sent: int = 0
+    retrying: int = 0
+    failed: int = 0
+    dropped: int = 0
+
+
+def send_notifications(now=None, progress=None):
+    """Compose what is due at `now` (default: the present), send the outbox, return the counts."""
+    result = SendResult()
+    result.composed = compose_due_emails(now or utcnow())
+    db.session.commit()
+    send_outbox(result, now, progress)
+    return result
+
+
+def _lock_for_writing(query):
+    """The query with its rows locked for this transaction, other senders skipping them (PostgreSQL); on SQLite
+    the database's write lock, taken before reading, so a second sender waits and then reads what this one did."""
+    if db.engine.dialect.name == "postgresql":
+        return query.with_for_update(skip_locked=True)
+    db.session.execute(text("UPDATE outgoing_emails SET status = status WHERE 0 = 1"))
+    return query
+
+
+def compose_due_emails(now):
+    """One message per person and group of the notifications due by `now`; returns how many were made."""
+    rows = db.session.scalars(_lock_for_writing(
+        select(Notification).where(Notification.email_due_at <= now, Notification.email_id.is_(None))
+        .order_by(Notification.user_id, Notification.id))).all()
+    if not rows:
+        return 0
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({n.user_id for n in rows})))}
+    made = 0
+    by_person_and_group = groupby(rows, key=lambda n: (n.user_id, group_of(n.kind)))
+    for (user_id, group), items in by_person_and_group:
+        items = list(items)
+        user = users[user_id]
+        if not user.active:
+            for item in items:
+                item.email_due_at = None
+            continue
+        email = _compose(user, group, items)
+        db.session.flush()
+        for item in items:
+            item.email_id = email.id
+        made += 1
+    db.session.flush()
+    return made
+
+
+def _compose(user, group, items):
+    base = current_app.config["LMS_BASE_URL"]
+    token = unsubscribe_token(user, group)
+    unsubscribe = f"{base}{path_for('notifications.unsubscribe', token=token)}"
+    with force_locale(user.locale or "ru"):
+        lines = [(describe(n.kind, n.params), base + n.url) for n in items]
+        subject = lines[0][0] if len(lines) == 1 else _("%(group)s: %(n)d updates", group=GROUPS[group].label,
+                                                           n=len(lines))
+        context = dict(user=user, lines=lines, group=GROUPS[group].label, settings=f"{base}/settings/notifications",
+                       unsubscribe=unsubscribe, programme=current_app.config["LMS_ISSUER_NAME"])
+        text_body = render_template("notifications/email.txt", **context)
+        html_body = render_template("notifications/email.html", **context)
+    return queue_email(user.email, subject, text_body, html_body, user=user, headers={
+        "List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
+
+
+def _claim(now):
+    """A batch of due messages, leased to this sender in a committed transaction."""
+    due = select(OutgoingEmail.id).where(or_(
+        and_(OutgoingEmail.status == "pending", OutgoingEmail.next_attempt_at <= now),
+        and_(OutgoingEmail.status == "sending", OutgoingEmail.lease_until < now))) \
+        .order_by(OutgoingEmail.id).limit(BATCH)
+    ids = db.session.scalars(_lock_for_writing(due)).all()
+    if ids:
+        db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id.in_(ids))
+                           .values(status="sending", lease_until=now + LEASE))
+    db.session.commit()
+    return ids
+
+
+def send_outbox(result, now=None, progress=None):
+    if not mail_configured():
+        return result
+    total = db.session.scalar(select(db.func.count()).select_from(OutgoingEmail)
+                              .where(OutgoingEmail.status == "pending"))
+    smtp = None
+    try:
+        while ids := _claim(now or utcnow()):
+            # Rows, not objects: each message's commit would expire objects, and reloading them cost a query each.
+            emails = db.session.execute(select(
+                OutgoingEmail.id, OutgoingEmail.user_id, OutgoingEmail.to_address, OutgoingEmail.subject,
+                OutgoingEmail.text_body, OutgoingEmail.html_body, OutgoingEmail.headers, OutgoingEmail.attempts)
+                .where(OutgoingEmail.id.in_(ids)).order_by(OutgoingEmail.id)).all()
+            inactive = {u for u, in db.session.execute(select(User.id).where(
+                User.id.in_({e.user_id for e in emails if e.user_id}), User.active.is_(False)))}
+            for email in emails:
+                if email.user_id in inactive:
+                    _finish(email, "dropped", "the account was deactivated")
+                    result.dropped += 1
+                    continue
+                try:
+                    smtp = smtp or smtp_connection()
+                    smtp.send_message(build_message(email.to_address, email.subject, email.text_body,
+                                                    email.html_body, email.headers))
+                except smtplib.SMTPRecipientsRefused as refused:
+                    code, reason = next(iter(refused.recipients.values()))
+                    _failure(email, code, reason, result, now)
+                except smtplib.SMTPResponseException as error:
+                    _failure(email, error.smtp_code, error.smtp_error, result, now)
+                    smtp = _reset(smtp)
+                except (OSError, smtplib.SMTPException) as error:
+                    _failure(email, 0, str(error).encode(), result, now)
+                    smtp = _reset(smtp)
+                else:
+                    _finish(email, "sent")
+                    result.sent += 1
+                    if progress and total > BATCH and result.sent % 500 == 0:
+                        progress(result.sent, total)
+    finally:
+        if smtp is not None:
+            _reset(smtp)
+    return result
+
+
+def _reset(smtp):
+    try:
+        smtp.quit()
+    except (OSError, smtplib.SMTPException):
+        smtp.close()
+    return None
+
+
+def _finish(email, status, error=None):
+    """Mark one message in a transaction of its own, right away."""
+    db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id == email.id).values(
+        status=status, sent_at=utcnow() if status == "sent" else None, lease_until=None,
+        last_error=error if error else OutgoingEmail.last_error))
+    db.session.commit()
+
+
+def _failure(email, code, reason, result, now):
+    """A refusal: a temporary one (4xx, or no answer) is tried again later, up to MAX_ATTEMPTS; a permanent one
+    (5xx), or the last try, ends as a failure administrators see."""
+    error = f"{code} {reason.decode(errors='replace') if isinstance(reason, bytes) else reason}".strip()
+    attempts = email.attempts + 1
+    if (code == 0 or 400 <= code < 500) and attempts < MAX_ATTEMPTS:
+        db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id == email.id).values(
+            status="pending", attempts=attempts, last_error=error, lease_until=None,
+            next_attempt_at=(now or utcnow()) + BACKOFF[min(attempts, len(BACKOFF)) - 1]))
+        db.session.commit()
+        result.retrying += 1
+        return
+    db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id == email.id).values(
+        status="failed", attempts=attempts, last_error=error, lease_until=None))
+    # In the app only: an e-mail about undelivered e-mail could itself be undeliverable, and so on.
+    notify_admins("email_failed", path_for("notifications.outbox"), email=False, address=email.to_address,
+                  error=error[:200])
+    db.session.commit()
+    result.failed += 1
