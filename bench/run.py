@@ -21,6 +21,7 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 import certificates  # noqa: E402
 import load  # noqa: E402
+import notifications  # noqa: E402
 import reports  # noqa: E402
 import sync  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402
@@ -68,6 +69,8 @@ def run(database, url, scratch):
     print("  S8, S9 done", flush=True)
     timings.update(sync.measure(scratch))
     print("  S10 done", flush=True)
+    timings.update(notifications.measure(scratch))
+    print("  S11 done", flush=True)
     return {"size": SIZE, "database": database, "date": datetime.now(UTC).isoformat(timespec="seconds"),
             "commit": _commit(), "machine": f"{platform.machine()}, {os.cpu_count()} cores",
             "server": f"gunicorn, {worker_model}, pinned to core 0; wrk on core 1", "wrk_duration": DURATION,

@@ -10,11 +10,12 @@ one window left is between the server's acceptance and that commit: a sender kil
 message again when its lease ends. Only the message in flight can be in the window, so at most one per crash.
 """
 import smtplib
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 from itertools import groupby
 
-from flask import current_app, render_template
+from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import and_, or_, select, text, update
@@ -68,36 +69,41 @@ def compose_due_emails(now):
     if not rows:
         return 0
     users = {u.id: u for u in db.session.scalars(select(User).where(User.id.in_({n.user_id for n in rows})))}
-    made = 0
-    by_person_and_group = groupby(rows, key=lambda n: (n.user_id, group_of(n.kind)))
-    for (user_id, group), items in by_person_and_group:
+    templates = (current_app.jinja_env.get_template("notifications/email.txt"),
+                 current_app.jinja_env.get_template("notifications/email.html"))
+    by_language = defaultdict(list)
+    for (user_id, group), items in groupby(rows, key=lambda n: (n.user_id, group_of(n.kind))):
         items = list(items)
         user = users[user_id]
         if not user.active:
             for item in items:
                 item.email_due_at = None
             continue
-        email = _compose(user, group, items)
-        db.session.flush()
+        by_language[user.locale or "ru"].append((user, group, items))
+    made = []
+    for language, messages in by_language.items():
+        with force_locale(language):  # once per language: switching it cost a tenth of composing a message
+            made.extend((_compose(user, group, items, templates), items) for user, group, items in messages)
+    db.session.flush()  # one batch of inserts for every message
+    for email, items in made:
         for item in items:
             item.email_id = email.id
-        made += 1
     db.session.flush()
-    return made
+    return len(made)
 
 
-def _compose(user, group, items):
+def _compose(user, group, items, templates):
     base = current_app.config["LMS_BASE_URL"]
     token = unsubscribe_token(user, group)
     unsubscribe = f"{base}{path_for('notifications.unsubscribe', token=token)}"
-    with force_locale(user.locale or "ru"):
-        lines = [(describe(n.kind, n.params), base + n.url) for n in items]
-        subject = lines[0][0] if len(lines) == 1 else _("%(group)s: %(n)d updates", group=GROUPS[group].label,
-                                                           n=len(lines))
-        context = dict(user=user, lines=lines, group=GROUPS[group].label, settings=f"{base}/settings/notifications",
-                       unsubscribe=unsubscribe, programme=current_app.config["LMS_ISSUER_NAME"])
-        text_body = render_template("notifications/email.txt", **context)
-        html_body = render_template("notifications/email.html", **context)
+    lines = [(describe(n.kind, n.params), base + n.url) for n in items]
+    subject = lines[0][0] if len(lines) == 1 else _("%(group)s: %(n)d updates", group=GROUPS[group].label,
+                                                       n=len(lines))
+    context = dict(user=user, lines=lines, group=GROUPS[group].label, settings=f"{base}/settings/notifications",
+                   unsubscribe=unsubscribe, programme=current_app.config["LMS_ISSUER_NAME"])
+    # The templates are rendered directly: Flask's render_template adds the request's context (CSRF, the
+    # signed-in user), which an e-mail has no use for, and cost a third of composing one.
+    text_body, html_body = (template.render(context) for template in templates)
     return queue_email(user.email, subject, text_body, html_body, user=user, headers={
         "List-Unsubscribe": f"<{unsubscribe}>", "List-Unsubscribe-Post": "List-Unsubscribe=One-Click"})
 
@@ -170,7 +176,7 @@ def _reset(smtp):
 
 def _finish(email, status, error=None):
     """Mark one message in a transaction of its own, right away."""
-    db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id == email.id).values(
+    db.session.connection().execute(update(OutgoingEmail.__table__).where(OutgoingEmail.id == email.id).values(
         status=status, sent_at=utcnow() if status == "sent" else None, lease_until=None,
         last_error=error if error else OutgoingEmail.last_error))
     db.session.commit()
