@@ -136,7 +136,8 @@ def user_page(user_id):
         if link is None:
             return redirect(request.path)
     cohorts = db.session.scalars(select(Cohort).join(Enrolment).where(Enrolment.trainee_id == user.id)).all()
-    return render_template("admin/user.html", user=user, roles=ROLES, link=link, cohorts=cohorts)
+    return render_template("admin/user.html", user=user, roles=ROLES, link=link, cohorts=cohorts,
+                           mail=mail_configured())
 
 
 # --- cohorts ----------------------------------------------------------------------------------
