@@ -23,6 +23,13 @@ class Config:
     LOGIN_LIMIT_PER_ACCOUNT = "100 per hour"
     SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
     LMS_ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Школа менеджеров соседских сообществ")
+    # Printed under the Russian name on certificates when set.
+    LMS_ISSUER_NAME_EN = os.environ.get("LMS_ISSUER_NAME_EN", "School of Neighbourhood Community Managers")
+    # The programme's mark on certificates and in credentials (PNG or SVG); the default ships with the app.
+    LMS_ISSUER_LOGO = os.environ.get("LMS_ISSUER_LOGO", str(BASE_DIR / "lms" / "static" / "mark.png"))
+    # Who signs the certificates, printed above the signature line.
+    LMS_SIGNATORY_NAME = os.environ.get("LMS_SIGNATORY_NAME", "")
+    LMS_SIGNATORY_TITLE = os.environ.get("LMS_SIGNATORY_TITLE", "Руководитель программы")
     # RSA key that signs Open Badges credentials; every app host must share it.
     LMS_SIGNING_KEY_PATH = os.environ.get("LMS_SIGNING_KEY_PATH", str(INSTANCE_DIR / "credential_signing_key.pem"))
     # SMTP for invitations, password resets and site confirmations; without it links are shown instead.

@@ -121,5 +121,10 @@ def can_view_trainee_practice(user, trainee):
         Enrolment.trainee_id == trainee.id)))
 
 
+def can_change_certificate(user, certificate):
+    """The holder's own choices about their certificate (whether it shows their name)."""
+    return user.id == certificate.trainee_id
+
+
 def can_view_cohort(user, cohort):
     return user.is_admin or mentors_cohort(user, cohort.id)

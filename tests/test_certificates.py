@@ -179,8 +179,9 @@ def test_database_allows_one_valid_certificate_per_trainee_and_course(app, peopl
     with Session(db.engine) as other:
         other.add(Certificate(code="x" * 43, short_code="AAAA-BBBB-CCCC", trainee_id=people.trainee.id,
                               course_id=people.course.id, trainee_name="x", course_title="x", practice_hours=0,
-                              issued_on=local_today(), issuer_name="x"))
-        with pytest.raises(IntegrityError):
+                              issued_on=local_today(), issuer_name="x", status_index=first.status_index + 1,
+                              subject_id="urn:uuid:x", identity_salt="x", email_hash="x"))
+        with pytest.raises(IntegrityError, match="(?i)unique"):
             other.commit()
     revoke_certificate(first, people.admin, "Ошибка")
     db.session.commit()
@@ -297,25 +298,33 @@ def test_guessing_codes_is_rate_limited(client, certificate):
     assert client.get(f"/verify/{certificate.code}").status_code == 429
 
 
-def test_pdf_has_name_course_code_and_a_qr_code_to_the_verify_page(client, people, certificate, tmp_path):
+def test_pdf_has_name_course_code_and_a_qr_code_to_the_verify_page(app, client, people, certificate, tmp_path):
+    app.config.update(LMS_SIGNATORY_NAME="Мария Руководитель", LMS_SIGNATORY_TITLE="Руководитель программы")
     response = client.get(f"/verify/{certificate.code}.pdf")
     assert response.status_code == 200 and response.mimetype == "application/pdf"
     reader = PdfReader(io.BytesIO(response.data))
     page = reader.pages[0]
     assert page.mediabox.width > page.mediabox.height  # landscape
     text = page.extract_text()
-    for expected in ("Анна Соседова", "Тестовый курс", certificate.short_code, "10,5 ч"):
-        assert expected in text
+    for expected in ("Анна Соседова", "Тестовый курс", certificate.short_code, "10,5 ч", "Мария Руководитель",
+                     "Руководитель программы", "ШКОЛА МЕНЕДЖЕРОВ СОСЕДСКИХ СООБЩЕСТВ"):
+        assert expected in text, expected
+    appendix = reader.pages[1].extract_text()
+    for expected in ("Изученные модули", "1. Введение", "2. Мероприятия", "3. Партнёрства", "Всего"):
+        assert expected in appendix, expected
     fonts = [font.get_object()["/BaseFont"] for font in page["/Resources"]["/Font"].values()]
     assert all("DejaVu" in name for name in fonts)
-    (image,) = page.images
-    if shutil.which("zbarimg") is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("zbarimg is missing: .ci/run must install Debian's zbar-tools")
-        pytest.skip("zbar-tools is not installed (apt-get install zbar-tools): the QR code was not decoded")
-    path = tmp_path / "qr.png"
-    path.write_bytes(image.data)
-    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(path)], capture_output=True, text=True).stdout.strip()
+    for tool in ("zbarimg", "pdftoppm"):
+        if shutil.which(tool) is None:
+            if os.environ.get("CI") == "true":
+                pytest.fail(f"{tool} is missing: .ci/run must install Debian's zbar-tools and poppler-utils")
+            pytest.skip(f"{tool} is not installed (apt-get install zbar-tools poppler-utils)")
+    pdf = tmp_path / "certificate.pdf"
+    pdf.write_bytes(response.data)
+    subprocess.run(["pdftoppm", "-png", "-r", "150", "-f", "1", "-l", "1", str(pdf), str(tmp_path / "page")],
+                   check=True)
+    (rendered,) = tmp_path.glob("page*.png")
+    decoded = subprocess.run(["zbarimg", "--raw", "-q", str(rendered)], capture_output=True, text=True).stdout.strip()
     assert decoded == f"http://localhost/verify/{certificate.code}"
 
 

@@ -18,6 +18,9 @@ class User(UserMixin, db.Model):
     locale = db.Column(db.String(5))
     # Bumped on logout, password change and deactivation: every older session cookie stops working.
     session_version = db.Column(db.Integer, nullable=False, default=1)
+    # The person's random identifier in Open Badges credentials ("urn:uuid:..."), made at their first certificate:
+    # nothing in it leads back to this row.
+    credential_subject = db.Column(db.String(45))
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
     # Kept by lms.notifications as notifications are made and read: the bell on every page costs no query.

@@ -69,6 +69,16 @@ def approved_practice(course, trainee_ids):
         .group_by(totals.trainee_id))}
 
 
+def practice_by_activity(course, trainee_id):
+    """{kind of activity: approved minutes} of the trainee in the course's cohorts, for the certificate."""
+    totals = PracticeTraineeTotal
+    return dict(db.session.execute(
+        select(totals.activity_type, func.sum(totals.minutes))
+        .where(totals.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id)),
+               totals.trainee_id == trainee_id)
+        .group_by(totals.activity_type).order_by(totals.activity_type)).all())
+
+
 def eligibility_from(course, trainee_id, by_key, grouped, practice):
     """The certificate rules applied to what is already loaded: by_key {assignment key: Assignment}, grouped
     {(trainee id, assignment id): attempts oldest first}, practice (approved minutes, kinds of activity)."""

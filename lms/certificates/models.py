@@ -30,6 +30,17 @@ class Certificate(db.Model):
     revoked_at = db.Column(db.DateTime)
     revoked_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     revocation_reason = db.Column(db.Text)
+    # Open Badges: the credential's place in the revocation list, random so that it tells nothing of how many
+    # were issued or in what order (certificates issued before it was random keep their id there).
+    status_index = db.Column(db.Integer, nullable=False, unique=True)
+    # The learner's random identifier in the credential (also per person: users.credential_subject), the salt
+    # of the hashed identifiers, the e-mail hashed at issue, and whether the credential may show the name.
+    subject_id = db.Column(db.String(45), nullable=False)
+    identity_salt = db.Column(db.String(32), nullable=False)
+    email_hash = db.Column(db.String(71), nullable=False)
+    show_name = db.Column(db.Boolean, nullable=False, default=True, server_default=db.true())
+    modules = db.Column(db.JSON)  # the titles of the modules studied, as they were at issue
+    practice_by_activity = db.Column(db.JSON)  # {kind of activity: approved minutes} at issue
 
     trainee = db.relationship("User", foreign_keys=[trainee_id])
     course = db.relationship("Course")
@@ -37,3 +48,8 @@ class Certificate(db.Model):
     @property
     def is_valid(self):
         return self.revoked_at is None
+
+    @property
+    def by_decision(self):
+        """Issued by the programme's decision with requirements waived (the reason stays private)."""
+        return self.override_reason is not None

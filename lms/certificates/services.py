@@ -1,5 +1,7 @@
 """Issuing and revoking certificates. Services add and flush; the caller commits once."""
+import hashlib
 import secrets
+import uuid
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
@@ -8,13 +10,14 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from lms.audit import record_event
-from lms.certificates.eligibility import compute_eligibility
+from lms.certificates.eligibility import compute_eligibility, practice_by_activity
 from lms.certificates.models import Certificate
 from lms.clock import local_today, utcnow
 from lms.extensions import db
 from lms.learning.models import Cohort, Enrolment
 from lms.notifications.services import notify, path_for
 
+STATUS_LIST_SIZE = 131_072  # the W3C minimum, so that one credential's bit says nothing about who it is
 MAX_REASON = 2000  # shown on the public verify page and in the audit log
 
 SHORT_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: easy to read aloud and type
@@ -71,11 +74,19 @@ def issue_certificate(trainee, course, actor, override_reason=None, eligibility=
         raise CertificateError(_l("%(name)s is not eligible yet; to issue anyway, give a written reason.",
                                   name=trainee.name))
     code, short_code = new_codes()
+    if trainee.credential_subject is None:
+        trainee.credential_subject = f"urn:uuid:{uuid.uuid4()}"
+    salt = secrets.token_hex(16)
     certificate = Certificate(code=code, short_code=short_code, trainee_id=trainee.id, course_id=course.id,
                               cohort_id=cohort.id, trainee_name=trainee.name, course_title=course.title,
-                              practice_hours=eligibility.approved_hours, issued_on=local_today(), issued_at=utcnow(),
+                              practice_hours=eligibility.approved_hours, issued_on=local_today(),
+                              issued_at=utcnow().replace(microsecond=0),
                               issuer_name=current_app.config["LMS_ISSUER_NAME"],
-                              issued_by_id=actor.id if actor else None, override_reason=override_reason)
+                              issued_by_id=actor.id if actor else None, override_reason=override_reason,
+                              status_index=_unused_status_index(), subject_id=trainee.credential_subject,
+                              identity_salt=salt, email_hash=identity_hash(trainee.email, salt),
+                              modules=[module.title for module in course.modules],
+                              practice_by_activity=practice_by_activity(course, trainee.id))
     try:
         with db.session.begin_nested():
             db.session.add(certificate)
@@ -89,6 +100,26 @@ def issue_certificate(trainee, course, actor, override_reason=None, eligibility=
                  override_reason=override_reason)
     notify(trainee, "certificate_issued", path_for("certificates.my_certificates"), actor=actor, title=course.title)
     return certificate, True
+
+
+def identity_hash(value, salt):
+    """An Open Badges hashed identifier: "sha256$" and the hex digest of the value followed by the salt."""
+    return "sha256$" + hashlib.sha256(f"{value}{salt}".encode()).hexdigest()
+
+
+def _unused_status_index():
+    """A random place in the revocation list that no certificate has."""
+    while True:
+        index = secrets.randbelow(STATUS_LIST_SIZE)
+        if db.session.scalar(select(Certificate.id).where(Certificate.status_index == index)) is None:
+            return index
+
+
+def set_name_shown(certificate, shown):
+    """The holder's choice: the credential names them, or carries only hashed identifiers."""
+    certificate.show_name = bool(shown)
+    record_event(certificate.trainee, "certificate.name_shown" if shown else "certificate.name_hidden", certificate)
+    db.session.flush()
 
 
 def issue_certificates_for_cohort(cohort, actor, progress=None):

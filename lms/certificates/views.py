@@ -7,8 +7,12 @@ from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from lms.auth.models import User
 from lms.certificates.credentials import (
+    KEY_ID,
+    OB3_CONTEXT,
+    achievement,
     credential_jwt,
     issuer_profile,
+    public_jwk,
     public_jwks,
     revocation_list_jwt,
     verify_url,
@@ -22,12 +26,13 @@ from lms.certificates.services import (
     issue_certificate,
     issue_certificates_for_cohort,
     revoke_certificate,
+    set_name_shown,
 )
 from lms.curriculum.models import Course
 from lms.extensions import db, limiter
 from lms.inputs import whole_number
 from lms.learning.models import Cohort, Enrolment
-from lms.permissions import public, require, role_required
+from lms.permissions import can_change_certificate, public, require, role_required
 from lms.uploads import download_response
 
 bp = Blueprint("certificates", __name__)
@@ -82,16 +87,47 @@ def verify_jwt(code):
     return _noindex(Response(credential_jwt(certificate), mimetype="application/jwt"))
 
 
+def _wants_html():
+    """People's browsers ask for HTML first; verifiers ask for JSON (or anything)."""
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
 @bp.route("/issuer")
 @public
 def issuer():
-    return jsonify(issuer_profile())
+    profile = issuer_profile()
+    if _wants_html():
+        return render_template("certificates/issuer.html", profile=profile)
+    return jsonify(profile)
 
 
 @bp.route("/issuer/jwks")
 @public
 def issuer_jwks():
     return jsonify(public_jwks())
+
+
+@bp.route("/issuer/keys/<key_id>")
+@public
+def issuer_key(key_id):
+    """The key a token's `kid` names, on its own (a key set is at /issuer/jwks)."""
+    require(key_id == KEY_ID)
+    return jsonify(public_jwk())
+
+
+@bp.route("/achievements/<course_slug>")
+@bp.route("/achievements/<course_slug>/by-decision", endpoint="achievement_by_decision",
+          defaults={"by_decision": True})
+@public
+def achievement_page(course_slug, by_decision=False):
+    """What a certificate of the course certifies, in words for people and as JSON for verifiers."""
+    course = db.session.scalar(select(Course).where(Course.slug == course_slug))
+    require(course is not None)
+    data = achievement(course, by_decision)
+    if _wants_html():
+        return render_template("certificates/achievement.html", achievement=data, course=course,
+                               by_decision=by_decision)
+    return jsonify({"@context": OB3_CONTEXT, **data})
 
 
 @bp.route("/status/revocation")
@@ -111,6 +147,20 @@ def my_certificates():
     certificates = certificates_of(current_user)
     progress = [(c.course, compute_eligibility(c.course, [current_user.id])[current_user.id]) for c in cohorts]
     return render_template("certificates/mine.html", certificates=certificates, progress=progress)
+
+
+@bp.route("/certificates/<int:certificate_id>/name", methods=["POST"])
+@role_required("trainee")
+def certificate_name(certificate_id):
+    """The holder chooses whether the credential names them or carries only hashed identifiers."""
+    certificate = db.session.get(Certificate, certificate_id)
+    require(certificate is not None and can_change_certificate(current_user, certificate))
+    set_name_shown(certificate, request.form.get("show") == "1")
+    db.session.commit()
+    flash(_("The credential now shows your name.") if certificate.show_name else
+          _("The credential and its verify page no longer show your name; it keeps your name and e-mail only "
+            "hashed, so that a wallet can still match them."), "info")
+    return redirect(url_for("certificates.my_certificates"))
 
 
 @bp.route("/portfolio.zip")
