@@ -63,6 +63,7 @@ def create_app(config):
     from lms.notifications.views import bp as notifications_bp
     from lms.practice.views import bp as practice_bp
     from lms.reports.views import bp as reports_bp
+    from lms.schedule.views import bp as schedule_bp
 
     app.register_blueprint(auth_bp)
     app.register_blueprint(learning_bp)
@@ -72,6 +73,7 @@ def create_app(config):
     app.register_blueprint(admin_bp)
     app.register_blueprint(reports_bp)
     app.register_blueprint(notifications_bp)
+    app.register_blueprint(schedule_bp)
     app.cli.add_command(lms_cli)
 
     app.add_url_rule("/health", "health", health)

@@ -14,8 +14,8 @@ from lms.auth.services import AccountError, check_password, create_user, set_pas
 from lms.backup import BackupError, backup_database
 from lms.bench_data import SIZES, generate_dataset
 from lms.certificates.services import issue_certificates_for_cohort
-from lms.clock import local_today
-from lms.curriculum.models import Course, Module
+from lms.clock import local_today, utcnow
+from lms.curriculum.models import Assignment, Course, Module
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.learning.models import Cohort
@@ -25,6 +25,9 @@ from lms.notifications.sending import send_notifications
 from lms.notifications.services import notify_admins, path_for
 from lms.practice.models import PracticeEntry, PracticeSite
 from lms.practice.services import EntryData, review_practice_entry, save_practice_entry, save_practice_site
+from lms.schedule.models import CohortSession
+from lms.schedule.reminders import make_reminders
+from lms.schedule.services import SessionData, record_attendance, schedule_sessions, set_cohort_deadline
 
 lms_cli = AppGroup("lms", help="Manage the LMS: users, curriculum, demo data.")
 
@@ -113,7 +116,8 @@ def demo_command(if_no_users):
     cohort = db.session.scalar(select(Cohort).where(Cohort.name == DEMO_COHORT,
                                                     Cohort.course_id == course.id))
     if cohort is None:
-        cohort = create_cohort(course, DEMO_COHORT)
+        start = local_today() - timedelta(days=35)
+        cohort = create_cohort(course, DEMO_COHORT, starts_on=start, ends_on=start + timedelta(days=180))
     assign_mentor(cohort, users["mentor"][0])
     for trainee in users["trainee"]:
         enrol_trainee(cohort, trainee)
@@ -123,6 +127,7 @@ def demo_command(if_no_users):
         mark_module_done(users["trainee"][0], first_module)
     sites = _demo_sites()
     _demo_practice(users["trainee"][0], users["mentor"][0], cohort, sites[0])
+    _demo_schedule(cohort, users["mentor"][0], users["trainee"], sites)
     db.session.commit()
     click.echo(f"Demo cohort '{DEMO_COHORT}' on course '{course.title}'.")
     _print_demo_accounts()
@@ -153,6 +158,36 @@ def _demo_practice(trainee, mentor, cohort, site):
         activity_type="outreach_survey", audiences={"pensioners": 12},
         description="Опрос жителей у подъездов о пожеланиях к центру.",
         reflection="Пенсионеры охотно отвечали утром; вечером людей почти не было."), submit=True)
+
+
+def _demo_schedule(cohort, mentor, trainees, sites):
+    """An opening intensive, fortnightly seminars, a supervision meeting and an excursion to a partner, with
+    attendance taken for what has passed and due dates for the course's work; once."""
+    if cohort.starts_on is None or db.session.scalar(select(CohortSession.id).where(
+            CohortSession.cohort_id == cohort.id).limit(1)):
+        return
+    start = cohort.starts_on
+    plan = [
+        (SessionData("seminar", "Установочный интенсив, день 1", start, time(10), time(17), sites[0]), "none", 1),
+        (SessionData("seminar", "Установочный интенсив, день 2", start + timedelta(days=1), time(10), time(17),
+                     sites[0]), "none", 1),
+        (SessionData("seminar", "Семинар группы", start + timedelta(days=8), time(18, 30), time(20, 30), sites[0]),
+         "fortnightly", 8),
+        (SessionData("supervision", "Супервизия практики", start + timedelta(days=24), time(19), time(20, 30),
+                     None, online_url="https://meet.example.org/supervision"), "none", 1),
+        (SessionData("excursion", "Выезд к партнёру", start + timedelta(days=44), time(11), time(14),
+                     sites[-1]), "none", 1),
+    ]
+    sessions = [s for data, repeat, count in plan for s in schedule_sessions(cohort, mentor, data, repeat, count)]
+    marks = ("present", "present", "late", "absent", "excused")
+    now = utcnow()
+    for n, session in enumerate(s for s in sessions if s.starts_at <= now):
+        record_attendance(session, mentor, {t.id: marks[(n + i) % len(marks)] for i, t in enumerate(trainees)})
+    assignments = db.session.scalars(select(Assignment).where(Assignment.course_id == cohort.course_id,
+                                                              Assignment.retired.is_(False))
+                                     .order_by(Assignment.id)).all()
+    for n, assignment in enumerate(assignments):
+        set_cohort_deadline(cohort, assignment, mentor, start + timedelta(days=14 * (n + 1)), None)
 
 
 def _print_demo_accounts():
@@ -193,6 +228,10 @@ def issue_certificates_command(cohort_id, actor_email):
 @lms_cli.command("send-notifications")
 def send_notifications_command():
     """Send the e-mail that is due (at once and digests) and exit: run it every minute from cron or a timer."""
+    reminded = make_reminders(utcnow())  # in the app even when e-mail is off
+    db.session.commit()
+    if reminded:
+        click.echo(f"Reminders made: {reminded}.")
     if not mail_configured():
         click.echo("E-mail is off (MAIL_SERVER is not set): notifications appear in the app only.")
         return

@@ -57,6 +57,22 @@ AUDIENCE_LABELS = {
 }
 
 
+SESSION_KIND_LABELS = {
+    "seminar": _l("seminar"),
+    "supervision": _l("supervision"),
+    "case_club": _l("case club"),
+    "excursion": _l("excursion to a partner"),
+    "other": _l("other"),
+}
+
+ATTENDANCE_LABELS = {
+    "present": _l("present"),
+    "late": _l("late"),
+    "absent": _l("absent"),
+    "excused": _l("excused"),
+}
+
+
 def format_hours(value):
     """Hours as people write them: 2, 4,5 (in Russian) or 4.5, at most one decimal."""
     return format_decimal(round(value or 0, 1), format="#,##0.#")
@@ -71,6 +87,8 @@ def label_filters():
         "site_kind_label": lambda code: SITE_KIND_LABELS.get(code, code),
         "activity_label": lambda code: ACTIVITY_TYPE_LABELS.get(code, code),
         "audience_label": lambda code: AUDIENCE_LABELS.get(code, code),
+        "session_kind_label": lambda code: SESSION_KIND_LABELS.get(code, code),
+        "attendance_label": lambda code: ATTENDANCE_LABELS.get(code, code),
     }
 
 

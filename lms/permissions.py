@@ -126,5 +126,15 @@ def can_change_certificate(user, certificate):
     return user.id == certificate.trainee_id
 
 
+def can_manage_schedule(user, cohort):
+    """Sessions, attendance and deadlines of a cohort: its administrators and mentors."""
+    return user.is_admin or mentors_cohort(user, cohort.id)
+
+
+def can_view_session(user, session):
+    return can_manage_schedule(user, session.cohort) or (user.is_trainee and db.session.scalar(select(exists().where(
+        Enrolment.cohort_id == session.cohort_id, Enrolment.trainee_id == user.id))))
+
+
 def can_view_cohort(user, cohort):
     return user.is_admin or mentors_cohort(user, cohort.id)

@@ -3,7 +3,7 @@
 A new route without a line in ROUTES fails test_every_route_is_classified: decide who may use it and
 add it, with a sample URL, so the matrix below checks it automatically.
 """
-from datetime import timedelta
+from datetime import time, timedelta
 
 import pytest
 
@@ -14,6 +14,7 @@ from lms.extensions import db
 from lms.grading.services import save_text_answer, submit_files
 from lms.notifications.models import Notification
 from lms.practice.services import EntryData, save_practice_entry, save_practice_site
+from lms.schedule.services import SessionData, schedule_sessions
 from lms.uploads import check_upload
 from tests.conftest import count_queries, csrf_token, login
 from tests.test_grading import PDF, PNG
@@ -85,6 +86,12 @@ ROUTES = {
     "notifications.settings": ("signed-in", "GET", "/settings/notifications"),
     "notifications.unsubscribe": ("public", "GET", "/unsubscribe/not-a-token"),
     "notifications.outbox": ("admin", "GET", "/admin/emails"),
+    "schedule.agenda": ("signed-in", "GET", "/calendar"),
+    "schedule.renew_feed": ("signed-in-write", "POST", "/calendar/renew"),
+    "schedule.feed": ("public", "GET", "/calendar/not-a-token.ics"),
+    "schedule.cohort_schedule": ("cohort-schedule", "GET", "/cohorts/{cohort}/schedule"),
+    "schedule.session_page": ("trainee-record", "GET", "/sessions/{session}"),
+    "schedule.new_session": ("cohort-schedule", "GET", "/cohorts/{cohort}/sessions/new"),
 }
 # Further methods of routes above, checked the same way.
 EXTRA_REQUESTS = [
@@ -95,6 +102,7 @@ EXTRA_REQUESTS = [
                                                            "version": "1"}),
     ("cohort-admin-write", "POST", "/admin/cohorts/{cohort}", {"action": "settings", "name": "Группа 1"}),
     ("admin-write", "POST", "/admin/users/{trainee}", {"action": "roles", "roles": "trainee"}),
+    ("cohort-schedule-write", "POST", "/sessions/{session}", {"action": "attendance", "t-{trainee}": "present"}),
     ("mentor-own", "POST", "/mentor/submissions/{submission}", {"decision": "return", "feedback": "Доработайте",
                                                                  "version": "1", "score-0": "", "score-1": ""}),
 ]
@@ -104,6 +112,9 @@ EXTRA_REQUESTS = [
 EXPECTED = {
     "signed-in": dict(anonymous="login", trainee=200, other=200, mentor=200, other_mentor=200, admin=200),
     "signed-in-write": dict(anonymous="login", trainee=302, other=302, mentor=302, other_mentor=302, admin=302),
+    "cohort-schedule": dict(anonymous="login", trainee=404, other=404, mentor=200, other_mentor=404, admin=200),
+    "cohort-schedule-write": dict(anonymous="login", trainee=403, other=404, mentor=302, other_mentor=404,
+                                  admin=302),
     "own-certificate-write": dict(anonymous="login", trainee=302, other=404, mentor=403, other_mentor=403,
                                   admin=403),
     "own-notification": dict(anonymous="login", trainee=302, other=404, mentor=404, other_mentor=404, admin=404),
@@ -143,10 +154,14 @@ def samples(people):
         submit=True, files=[check_upload("photo.png", PNG)])
     certificate, _created = issue_certificate(people.trainee, people.course, people.admin, override_reason="test")
     db.session.commit()
+    session, = schedule_sessions(people.cohort, people.admin, SessionData(
+        kind="seminar", title="Семинар", day=local_today() - timedelta(days=1), start=time(18), end=time(20)))
+    db.session.commit()
     notification = db.session.scalar(db.select(Notification.id).where(Notification.user_id == people.trainee.id))
-    return {"notification": notification, "certificate": certificate.id, "course": people.course.id,
-            "file": upload.files[0].id, "submission": text.id, "entry": entry.id, "site": site.id,
-            "attachment": entry.attachments[0].id, "trainee": people.trainee.id, "cohort": people.cohort.id}
+    return {"session": session.id, "notification": notification, "certificate": certificate.id,
+            "course": people.course.id, "file": upload.files[0].id, "submission": text.id, "entry": entry.id,
+            "site": site.id, "attachment": entry.attachments[0].id, "trainee": people.trainee.id,
+            "cohort": people.cohort.id}
 
 
 def test_every_route_is_classified(app):
@@ -182,7 +197,7 @@ def test_access_matrix(app, people, samples, visitor):
         if visitor != "anonymous":
             login(client, getattr(people, visitor))
         url = url.format(**samples)
-        data = {key: str(value).format(**samples) for key, value in (data or {}).items()}
+        data = {key.format(**samples): str(value).format(**samples) for key, value in (data or {}).items()}
         expected = EXPECTED[kind][visitor]
         if method == "POST":
             data = {**data, "csrf_token": csrf_token(client, "/" if visitor != "anonymous" else "/login")}

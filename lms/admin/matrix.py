@@ -9,7 +9,7 @@ from sqlalchemy import literal, null, select, union_all
 from sqlalchemy.orm import lazyload, load_only
 
 from lms.auth.models import User
-from lms.certificates.eligibility import approved_practice, eligibility_from
+from lms.certificates.eligibility import approved_practice, attendance_counts, eligibility_from
 from lms.certificates.models import Certificate
 from lms.curriculum.models import Assignment, Module
 from lms.extensions import db
@@ -25,6 +25,7 @@ class Attempt:
     attempt: int
     status: str
     score: int = None
+    late: bool = False
 
 
 @dataclass
@@ -92,18 +93,18 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
     grouped = {}  # (trainee id, assignment id) -> attempts sent, in order
     if rows:
         # Attempts and modules read in one round trip: an attempt has a status, a module read has none.
-        for trainee_id, item, attempt, status, score in db.session.execute(union_all(
+        for trainee_id, item, attempt, status, score, late in db.session.execute(union_all(
                 select(Submission.trainee_id, Submission.assignment_id, Submission.attempt, Submission.status,
-                       Submission.score).where(
+                       Submission.score, Submission.late).where(
                     Submission.trainee_id.in_(members), Submission.status != "draft",
                     Submission.assignment_id.in_(select(Assignment.id).where(Assignment.course_id == course.id))),
-                select(ModuleProgress.trainee_id, ModuleProgress.module_id, literal(0), null(), null())
+                select(ModuleProgress.trainee_id, ModuleProgress.module_id, literal(0), null(), null(), literal(False))
                 .join(Module, Module.id == ModuleProgress.module_id)
                 .where(ModuleProgress.trainee_id.in_(members), Module.course_id == course.id))).all():
             if status is None:
                 rows[trainee_id].done.add(item)
             else:
-                grouped.setdefault((trainee_id, item), []).append(Attempt(attempt, status, score))
+                grouped.setdefault((trainee_id, item), []).append(Attempt(attempt, status, score, bool(late)))
         for attempts in grouped.values():
             attempts.sort(key=lambda a: a.attempt)  # counted_attempt wants them in order
         if practice is None:
@@ -116,10 +117,12 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
         if assignment_id in shown:
             rows[trainee_id].attempts[assignment_id] = counted_attempt(shown[assignment_id], attempts)
     module_ids = [m.id for m in modules]
+    attendance = attendance_counts(course, list(rows))  # a query only when the course asks for attendance
     for row in rows.values():
         row.read = [m in row.done for m in module_ids]
         row.cells = [row.attempts.get(a) for a in shown]
         row.eligibility = eligibility_from(course, row.trainee.id, by_key, grouped,
-                                           (practice or {}).get(row.trainee.id, (0, 0)))
+                                           (practice or {}).get(row.trainee.id, (0, 0)),
+                                           attendance.get(row.trainee.id))
     ordered = sorted(rows.values(), key=SORTS.get(sort, SORTS["name"]))
     return Matrix(modules=modules, assignments=assignments, rows=ordered)

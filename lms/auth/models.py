@@ -21,6 +21,8 @@ class User(UserMixin, db.Model):
     # The person's random identifier in Open Badges credentials ("urn:uuid:..."), made at their first certificate:
     # nothing in it leads back to this row.
     credential_subject = db.Column(db.String(45))
+    # The secret in the address of the person's calendar feed (/calendar/<token>.ics); renewing it ends the old one.
+    calendar_token = db.Column(db.String(40), unique=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
     # Kept by lms.notifications as notifications are made and read: the bell on every page costs no query.

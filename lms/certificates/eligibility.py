@@ -1,23 +1,25 @@
 """Who may receive a course's certificate: the one place the dashboard, admin pages and issuing ask.
 
 Rules come from `certificate:` in course.md: required assignments passed, approved practice hours,
-and a minimum number of different kinds of practice activity.
+a minimum number of different kinds of practice activity, and a share of the cohort's sessions attended.
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import distinct, func, select
+from sqlalchemy import and_, case, distinct, func, select
 
+from lms.clock import utcnow
 from lms.curriculum.models import Assignment
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import counted_attempt
-from lms.learning.models import Cohort
+from lms.learning.models import Cohort, Enrolment
 from lms.practice.models import PracticeTraineeTotal
+from lms.schedule.models import Attendance, CohortSession
 
 
 @dataclass
 class Requirement:
-    kind: str  # "assignment", "hours" or "activity_types"
+    kind: str  # "assignment", "hours", "activity_types" or "attendance"
     label: str  # assignment title; empty for the others
     done: bool
     have: float = 0
@@ -50,12 +52,40 @@ def compute_eligibility(course, trainee_ids):
         Submission.assignment_id.in_([a.id for a in assignments]), Submission.trainee_id.in_(trainee_ids),
         Submission.status != "draft").order_by(Submission.attempt)).all() if assignments and trainee_ids else []
     practice = approved_practice(course, trainee_ids) if trainee_ids else {}
+    attendance = attendance_counts(course, trainee_ids)
 
     grouped = {}
     for attempt in attempts:
         grouped.setdefault((attempt.trainee_id, attempt.assignment_id), []).append(attempt)
-    return {trainee_id: eligibility_from(course, trainee_id, by_key, grouped, practice.get(trainee_id, (0, 0)))
+    return {trainee_id: eligibility_from(course, trainee_id, by_key, grouped, practice.get(trainee_id, (0, 0)),
+                                         attendance.get(trainee_id))
             for trainee_id in trainee_ids}
+
+
+def attendance_counts(course, trainee_ids):
+    """{trainee id: (sessions attended, sessions that count)} when the course asks for attendance, in one query.
+
+    A session counts once it has begun and unless it was cancelled; an excused absence takes that session out of
+    the trainee's count (it neither helps nor hurts), as courses/README.md says of `certificate.attendance`."""
+    if not (course.certificate or {}).get("attendance") or not trainee_ids:
+        return {}
+    held = (select(CohortSession.cohort_id, func.count().label("n"))
+            .where(CohortSession.cancelled_at.is_(None), CohortSession.starts_at <= utcnow())
+            .group_by(CohortSession.cohort_id).subquery())
+    marked = (select(Attendance.trainee_id, CohortSession.cohort_id,
+                     func.sum(case((Attendance.status.in_(("present", "late")), 1), else_=0)).label("attended"),
+                     func.sum(case((Attendance.status == "excused", 1), else_=0)).label("excused"))
+              .join(CohortSession, CohortSession.id == Attendance.session_id)
+              .where(CohortSession.cancelled_at.is_(None), CohortSession.starts_at <= utcnow())
+              .group_by(Attendance.trainee_id, CohortSession.cohort_id).subquery())
+    rows = db.session.execute(
+        select(Enrolment.trainee_id, func.coalesce(held.c.n, 0), func.coalesce(marked.c.attended, 0),
+               func.coalesce(marked.c.excused, 0))
+        .join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .outerjoin(held, held.c.cohort_id == Cohort.id)
+        .outerjoin(marked, and_(marked.c.trainee_id == Enrolment.trainee_id, marked.c.cohort_id == Cohort.id))
+        .where(Cohort.course_id == course.id, Enrolment.trainee_id.in_(trainee_ids)))
+    return {trainee_id: (int(attended), int(total) - int(excused)) for trainee_id, total, attended, excused in rows}
 
 
 def approved_practice(course, trainee_ids):
@@ -79,9 +109,10 @@ def practice_by_activity(course, trainee_id):
         .group_by(totals.activity_type).order_by(totals.activity_type)).all())
 
 
-def eligibility_from(course, trainee_id, by_key, grouped, practice):
+def eligibility_from(course, trainee_id, by_key, grouped, practice, attendance=None):
     """The certificate rules applied to what is already loaded: by_key {assignment key: Assignment}, grouped
-    {(trainee id, assignment id): attempts oldest first}, practice (approved minutes, kinds of activity)."""
+    {(trainee id, assignment id): attempts oldest first}, practice (approved minutes, kinds of activity),
+    attendance (sessions attended, sessions that count) when the course asks for it."""
     rules = course.certificate or {}
     need_hours, need_kinds = rules.get("practice_hours", 0), rules.get("min_activity_types", 0)
     minutes, kinds = practice
@@ -96,6 +127,12 @@ def eligibility_from(course, trainee_id, by_key, grouped, practice):
         item.requirements.append(Requirement("hours", "", hours >= need_hours, hours, need_hours))
     if need_kinds:
         item.requirements.append(Requirement("activity_types", "", kinds >= need_kinds, kinds, need_kinds))
+    need_share = rules.get("attendance")
+    if need_share:
+        attended, counted = attendance or (0, 0)
+        share = attended / counted if counted else 1.0
+        item.requirements.append(Requirement("attendance", "", share >= need_share, round(share * 100),
+                                             round(need_share * 100)))
     return item
 
 

@@ -30,10 +30,11 @@ STABLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 KINDS = ("text", "file", "quiz")
 
 COURSE_KEYS = {"title", "slug", "language", "certificate"}
-CERTIFICATE_KEYS = {"required_assignments", "practice_hours", "min_activity_types"}
+CERTIFICATE_KEYS = {"required_assignments", "practice_hours", "min_activity_types", "attendance"}
 MODULE_KEYS = {"title", "outcomes", "estimated_minutes", "assignments", "practice"}
 ASSIGNMENT_KEYS = {"id", "title", "kind", "prompt", "rubric", "pass_score", "questions", "attempts",
-                   "counts", "retired"}
+                   "counts", "retired", "due_week"}
+MAX_DUE_WEEK = 104
 CRITERION_KEYS = {"criterion", "description", "points"}
 QUESTION_KEYS = {"id", "text", "options", "answer", "explanation"}
 PRACTICE_KEYS = {"id", "title", "activity_types", "audiences", "min_hours", "description"}
@@ -374,6 +375,10 @@ def _load_certificate(source, certificate, modules, check_ids):
         if isinstance(value, bool) or not isinstance(value, int) or not 0 <= value <= len(ACTIVITY_TYPES):
             source.error(path + ("min_activity_types",),
                          f"'min_activity_types' must be a whole number from 0 to {len(ACTIVITY_TYPES)}")
+    if "attendance" in certificate:
+        share = certificate["attendance"]
+        if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
+            source.error(path + ("attendance",), "'attendance' must be a share of sessions from 0 to 1, e.g. 0.8")
     return certificate
 
 
@@ -456,6 +461,13 @@ def _load_assignment(source, item, path, position):
         spec = _load_quiz(source, item, path)
     else:
         spec = _load_rubric(source, item, path)
+    if "due_week" in item:
+        week = item["due_week"]
+        if isinstance(week, bool) or not isinstance(week, int) or not 1 <= week <= MAX_DUE_WEEK:
+            source.error(path + ("due_week",), f"'due_week' must be a whole number of weeks from 1 to {MAX_DUE_WEEK}, "
+                                               "counted from the cohort's start")
+        elif spec is not None:
+            spec["due_week"] = week
     if key is None or spec is None or not title or not prompt:
         return None
     assignment = AssignmentSource(key=key, title=title, kind=kind, prompt_html="", spec=spec,

@@ -17,7 +17,8 @@ class Submission(db.Model):
         db.Index("ix_submissions_status_submitted_at", "status", "submitted_at", "id"),
         # Covering: a cohort's matrix reads its trainees' attempts from the index alone. PostgreSQL scanned the
         # whole table for them (40 ms at dataset L) rather than look up each trainee in an index of trainee_id.
-        db.Index("ix_submissions_trainee_status", "trainee_id", "status", "assignment_id", "attempt", "score"),
+        db.Index("ix_submissions_trainee_status", "trainee_id", "status", "assignment_id", "attempt", "score",
+                 "late"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
@@ -36,6 +37,7 @@ class Submission(db.Model):
     feedback_html = db.Column(db.Text, nullable=False, default="")
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     submitted_at = db.Column(db.DateTime)
+    late = db.Column(db.Boolean, nullable=False, default=False, server_default=db.false())  # after its due date
     graded_at = db.Column(db.DateTime)
     graded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     # When the trainee opened the graded attempt; unseen grades are listed on their dashboard.

@@ -155,6 +155,7 @@ class QueueItem:
     place: str  # module title, or the practice site
     course: str
     cohort: str
+    late: bool = False  # handed in after its due date
 
 
 def queue_page(mentor, filters, after=None, exclude=None, limit=PAGE_SIZE):
@@ -200,7 +201,7 @@ def _submission_rows(keys):
     return (select(literal("submission").label("source"), keys.c.id, keys.c.submitted_at,
                    Submission.attempt.label("attempt"), User.name.label("trainee"), Assignment.title.label("title"),
                    Assignment.kind.label("kind"), Module.title.label("place"), Course.title.label("course"),
-                   Cohort.name.label("cohort"))
+                   Cohort.name.label("cohort"), Submission.late.label("late"))
             .select_from(keys).join(Submission, Submission.id == keys.c.id)
             .join(User, User.id == Submission.trainee_id).join(Assignment, Assignment.id == Submission.assignment_id)
             .join(Module, Module.id == Assignment.module_id).join(Course, Course.id == Assignment.course_id)
@@ -212,7 +213,8 @@ def _entry_rows(keys):
     return (select(literal("practice").label("source"), keys.c.id, keys.c.submitted_at,
                    cast(null(), Integer).label("attempt"), User.name.label("trainee"),
                    PracticeEntry.activity_type.label("title"), literal("practice").label("kind"),
-                   PracticeSite.name.label("place"), Course.title.label("course"), Cohort.name.label("cohort"))
+                   PracticeSite.name.label("place"), Course.title.label("course"), Cohort.name.label("cohort"),
+                   literal(False).label("late"))
             .select_from(keys).join(PracticeEntry, PracticeEntry.id == keys.c.id)
             .join(User, User.id == PracticeEntry.trainee_id)
             .join(PracticeSite, PracticeSite.id == PracticeEntry.site_id)

@@ -1,4 +1,5 @@
 """Submitting assignments and grading them. Services add and flush; the caller commits."""
+from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
@@ -12,6 +13,7 @@ from lms.grading.models import GRADED, Submission, SubmissionFile
 from lms.learning.services import mentors_of
 from lms.notifications.services import notify, path_for
 from lms.rendering import render_markdown
+from lms.schedule.deadlines import deadline_for
 from lms.uploads import MAX_FILES
 
 MAX_ANSWER_LENGTH = 50_000
@@ -57,16 +59,33 @@ def save_text_answer(trainee, assignment, text, submit):
         raise GradingError(_l("Write your answer first."))
     if len(text) > MAX_ANSWER_LENGTH:
         raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+    deadline = _open_deadline(trainee, assignment) if submit else None
     submission = _attempt_to_write(trainee, assignment)
     submission.answer_markdown = text
     submission.answer_html = render_markdown(text)
     if submit:
-        submission.status = "submitted"
-        submission.submitted_at = utcnow()
+        _hand_in(submission, deadline)
     db.session.flush()
     if submit:
         _tell_mentors(trainee, submission)
     return submission
+
+
+def _open_deadline(trainee, assignment):
+    """The trainee's deadline, read before anything is written (a query would flush a half-made attempt);
+    GradingError once the cut-off has passed."""
+    deadline = deadline_for(trainee.id, assignment)
+    if deadline.is_closed(utcnow()):
+        raise GradingError(_l("Submission for this assignment closed on %(date)s.",
+                              date=format_datetime(deadline.cutoff_at, "short")))
+    return deadline
+
+
+def _hand_in(submission, deadline):
+    """Submitted now, marked late after the due date."""
+    submission.status = "submitted"
+    submission.submitted_at = utcnow()
+    submission.late = deadline.is_late(submission.submitted_at)
 
 
 def _tell_mentors(trainee, submission):
@@ -86,13 +105,13 @@ def submit_files(trainee, assignment, files, note=""):
         raise GradingError(_l("At most %(n)d files.", n=MAX_FILES))
     if len((note or "").strip()) > MAX_ANSWER_LENGTH:
         raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+    deadline = _open_deadline(trainee, assignment)
     submission = _attempt_to_write(trainee, assignment)
     submission.answer_markdown = (note or "").strip()
     submission.answer_html = render_markdown(submission.answer_markdown)
     for checked in files:
         submission.files.append(SubmissionFile.from_checked(checked))
-    submission.status = "submitted"
-    submission.submitted_at = utcnow()
+    _hand_in(submission, deadline)
     db.session.flush()
     _tell_mentors(trainee, submission)
     return submission
@@ -114,8 +133,9 @@ def submit_quiz(trainee, assignment, answers):
         chosen[question["id"]] = picked
         results[question["id"]] = sorted(picked) == sorted(question["answers"])
         score += results[question["id"]]
+    deadline = _open_deadline(trainee, assignment)
     now = utcnow()
-    submission = Submission(assignment=assignment, trainee_id=trainee.id, attempt=used + 1,
+    submission = Submission(assignment=assignment, trainee_id=trainee.id, attempt=used + 1, late=deadline.is_late(now),
                             status="passed" if score >= spec["pass_score"] else "failed",
                             quiz_answers=chosen, quiz_results=results, score=score, submitted_at=now,
                             graded_at=now, feedback_seen_at=now)

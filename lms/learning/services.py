@@ -3,7 +3,7 @@ from dataclasses import dataclass
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
-from sqlalchemy.orm import load_only
+from sqlalchemy.orm import joinedload, load_only
 
 from lms.audit import record_event
 from lms.auth.models import User
@@ -91,6 +91,8 @@ class CourseProgress:
     course: Course
     done: int
     total: int
+    next_slug: str | None = None  # the first module not marked done: where to continue
+    next_title: str | None = None
 
     @property
     def percent(self):
@@ -103,7 +105,13 @@ def courses_of_trainee(trainee):
     total = select(func.count()).where(Module.course_id == Course.id).scalar_subquery()
     done = (select(func.count()).select_from(ModuleProgress).join(Module, Module.id == ModuleProgress.module_id)
             .where(Module.course_id == Course.id, ModuleProgress.trainee_id == trainee.id).scalar_subquery())
-    rows = db.session.execute(select(Course, done, total).options(load_only(Course.id, Course.slug, Course.title))
+    read = select(ModuleProgress.module_id).where(ModuleProgress.trainee_id == trainee.id)
+    next_slug = (select(Module.slug).where(Module.course_id == Course.id, Module.id.not_in(read))
+                 .order_by(Module.position).limit(1).scalar_subquery())
+    next_title = (select(Module.title).where(Module.course_id == Course.id, Module.id.not_in(read))
+                  .order_by(Module.position).limit(1).scalar_subquery())
+    rows = db.session.execute(select(Course, done, total, next_slug, next_title)
+                              .options(load_only(Course.id, Course.slug, Course.title))
                               .where(Course.id.in_(enrolled)).order_by(Course.title)).all()
     return [CourseProgress(*row) for row in rows]
 
@@ -120,7 +128,7 @@ def cohorts_of_mentor(mentor):
                 .subquery())
     return db.session.execute(
         select(Cohort, Course.title, func.coalesce(trainees.c.n, 0))
-        .join(Course, Course.id == Cohort.course_id)
+        .join(Course, Course.id == Cohort.course_id).options(joinedload(Cohort.course).load_only(Course.slug))
         .join(CohortMentor, CohortMentor.cohort_id == Cohort.id)
         .outerjoin(trainees, trainees.c.cohort_id == Cohort.id)
         .where(CohortMentor.mentor_id == mentor.id).order_by(Cohort.name)).all()

@@ -1,3 +1,5 @@
+from datetime import timedelta
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -5,6 +7,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import contains_eager, load_only
 
 from lms.certificates.services import certificates_of
+from lms.clock import utcnow
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
 from lms.grading.queue import waiting_by_age
@@ -20,6 +23,7 @@ from lms.learning.services import (
 from lms.notifications.kinds import describe
 from lms.notifications.services import latest_unread
 from lms.permissions import can_track_progress, can_view_course, require, signed_in
+from lms.schedule.agenda import mentor_sessions, trainee_deadlines, trainee_sessions, week_start
 
 bp = Blueprint("learning", __name__)
 
@@ -42,6 +46,11 @@ def _module_list(course):
 @signed_in
 def dashboard():
     user = current_user
+    now = utcnow()
+    fortnight = now + timedelta(days=14)
+    deadlines = [d for d in trainee_deadlines(user) if not d.handed_in and d.due_at < fortnight] \
+        if user.is_trainee else []
+    week, untaken = mentor_sessions(user, now, week_start(now) + timedelta(days=7)) if user.is_mentor else ([], [])
     return render_template(
         "learning/dashboard.html",
         progress=courses_of_trainee(user) if user.is_trainee else [],
@@ -52,7 +61,10 @@ def dashboard():
         # Grades and waiting work have sections of their own on the page.
         news=[(n, describe(n.kind, n.params)) for n in latest_unread(user, ("practice", "certificates", "system"))]
         if user.unread_notifications else [],
-        courses=all_courses_with_counts() if user.is_admin else [])
+        courses=all_courses_with_counts() if user.is_admin else [],
+        deadlines=deadlines, now=now,
+        sessions=trainee_sessions(user, now, fortnight) if user.is_trainee else [],
+        mentor_week=week, attendance_due=untaken)
 
 
 @bp.route("/courses/<course_slug>")

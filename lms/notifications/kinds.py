@@ -29,6 +29,8 @@ GROUPS = {
                       {"trainee": "now"}),
     "certificates": Group(_l("Certificates issued or revoked"), ("trainee",), {"trainee": "now"}),
     "queue": Group(_l("Work waiting in my grading queue"), ("mentor",), {"mentor": "digest"}),
+    "schedule": Group(_l("Sessions changed or cancelled, reminders of sessions and deadlines"),
+                      ("trainee", "mentor"), {"trainee": "now", "mentor": "digest"}),
     "system": Group(_l("Failed course syncs and undelivered e-mail"), ("admin",), {"admin": "now"}),
 }
 MODES = ("now", "digest", "off")
@@ -48,6 +50,10 @@ KINDS = {
     "certificate_revoked": ("certificates", N_("Your certificate for “%(title)s” is revoked.")),
     "work_submitted": ("queue", N_("%(trainee)s handed in “%(title)s”.")),
     "practice_submitted": ("queue", N_("%(trainee)s submitted a practice entry of %(date)s.")),
+    "session_changed": ("schedule", N_("The session “%(title)s” of %(date)s has changed.")),
+    "session_cancelled": ("schedule", N_("The session “%(title)s” of %(date)s is cancelled.")),
+    "session_tomorrow": ("schedule", N_("Tomorrow: “%(title)s”.")),
+    "deadline_soon": ("schedule", N_("“%(title)s” is due within 24 hours.")),
     "sync_failed": ("system", N_("The course sync failed with %(problems)s problems.")),
     "email_failed": ("system", N_("An e-mail to %(address)s could not be delivered: %(error)s")),
 }

@@ -78,7 +78,7 @@ def settings():
     error = None
     if request.method == "POST":
         try:
-            set_email_modes(current_user, {group: request.form.get(group, "") for group in groups})
+            set_email_modes(current_user, {group: request.form[group] for group in groups if group in request.form})
             db.session.commit()
             flash(_("Your e-mail choices are saved."), "info")
             return redirect(url_for("notifications.settings"))

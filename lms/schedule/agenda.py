@@ -1,0 +1,101 @@
+"""What is next for a person: their cohorts' sessions and their deadlines, for /calendar, the feed and the start
+pages. Reads across areas (work handed in), in a fixed number of queries."""
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, select
+from sqlalchemy.orm import joinedload, load_only
+
+from lms.clock import utcnow
+from lms.curriculum.models import Assignment, Course, Module
+from lms.extensions import db
+from lms.grading.models import Submission
+from lms.learning.models import Cohort, CohortMentor, Enrolment
+from lms.schedule.deadlines import default_due_at
+from lms.schedule.models import AssignmentDeadline, Attendance, CohortSession, DeadlineExtension
+
+
+@dataclass
+class DeadlineItem:
+    due_at: datetime
+    assignment: Assignment
+    module: Module
+    course: Course
+    cohort: Cohort
+    handed_in: bool
+    extended: bool
+
+
+def cohorts_of(user):
+    """The cohorts whose time this person follows: their own as a trainee, the ones they mentor, all for admins."""
+    query = select(Cohort)
+    if not user.is_admin:
+        trainee = select(Enrolment.cohort_id).where(Enrolment.trainee_id == user.id)
+        mentor = select(CohortMentor.cohort_id).where(CohortMentor.mentor_id == user.id)
+        query = query.where(Cohort.id.in_(trainee.union(mentor)))
+    return db.session.scalars(query.order_by(Cohort.name)).all()
+
+
+def sessions_of(cohort_ids, since=None, until=None):
+    query = select(CohortSession).options(joinedload(CohortSession.site)).where(
+        CohortSession.cohort_id.in_(cohort_ids))
+    if since is not None:
+        query = query.where(CohortSession.ends_at >= since)
+    if until is not None:
+        query = query.where(CohortSession.starts_at < until)
+    return db.session.scalars(query.order_by(CohortSession.starts_at)).all()
+
+
+def trainee_deadlines(trainee):
+    """Every due date of the trainee's work, earliest first, with whether it is handed in: one query (the start
+    page shows them and stays within its query budget)."""
+    handed_in = select(Submission.id).where(Submission.trainee_id == trainee.id,
+                                            Submission.assignment_id == Assignment.id,
+                                            Submission.status != "draft").exists()
+    rows = db.session.execute(
+        select(Assignment, Module, Course, Cohort, DeadlineExtension.due_at, AssignmentDeadline.due_at, handed_in)
+        .join(Module, Module.id == Assignment.module_id).join(Course, Course.id == Assignment.course_id)
+        .join(Cohort, Cohort.course_id == Course.id).join(Enrolment, Enrolment.cohort_id == Cohort.id)
+        .outerjoin(DeadlineExtension, and_(DeadlineExtension.trainee_id == trainee.id,
+                                           DeadlineExtension.assignment_id == Assignment.id))
+        .outerjoin(AssignmentDeadline, and_(AssignmentDeadline.cohort_id == Cohort.id,
+                                            AssignmentDeadline.assignment_id == Assignment.id))
+        .options(load_only(Module.id, Module.slug, Module.title, Module.position),
+                 load_only(Course.id, Course.slug, Course.title))
+        .where(Enrolment.trainee_id == trainee.id, Assignment.retired.is_(False))).all()
+    items = []
+    for assignment, module, course, cohort, extended_to, set_to, done in rows:
+        due = extended_to or set_to or default_due_at(cohort, assignment)
+        if due is not None:
+            items.append(DeadlineItem(due, assignment, module, course, cohort, bool(done), extended_to is not None))
+    return sorted(items, key=lambda item: item.due_at)
+
+
+def trainee_sessions(trainee, since, until):
+    """The sessions of the trainee's cohorts between two moments, in one query."""
+    cohorts = select(Enrolment.cohort_id).where(Enrolment.trainee_id == trainee.id)
+    return db.session.scalars(select(CohortSession).options(joinedload(CohortSession.site))
+                              .where(CohortSession.cohort_id.in_(cohorts), CohortSession.cancelled_at.is_(None),
+                                     CohortSession.ends_at >= since, CohortSession.starts_at < until)
+                              .order_by(CohortSession.starts_at)).all()
+
+
+def week_start(moment):
+    return (moment - timedelta(days=moment.weekday())).replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def mentor_sessions(mentor, since, until):
+    """The sessions of the mentor's cohorts between two moments, and those of the last two weeks that have begun
+    but have no attendance yet: two queries."""
+    cohorts = select(CohortMentor.cohort_id).where(CohortMentor.mentor_id == mentor.id)
+    upcoming = db.session.scalars(select(CohortSession).options(joinedload(CohortSession.cohort))
+                                  .where(CohortSession.cohort_id.in_(cohorts), CohortSession.cancelled_at.is_(None),
+                                         CohortSession.ends_at >= since, CohortSession.starts_at < until)
+                                  .order_by(CohortSession.starts_at)).all()
+    now = utcnow()
+    untaken = db.session.scalars(select(CohortSession).options(joinedload(CohortSession.cohort)).where(
+        CohortSession.cohort_id.in_(cohorts), CohortSession.cancelled_at.is_(None),
+        CohortSession.starts_at <= now, CohortSession.starts_at >= now - timedelta(days=14),
+        ~select(Attendance.session_id).where(Attendance.session_id == CohortSession.id).exists())
+        .order_by(CohortSession.starts_at)).all()
+    return upcoming, untaken
