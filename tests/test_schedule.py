@@ -14,6 +14,7 @@ from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import GradingError, save_text_answer
+from lms.learning.models import Enrolment
 from lms.notifications.models import Notification
 from lms.schedule.models import AssignmentDeadline, Attendance, CohortSession
 from lms.schedule.reminders import make_reminders
@@ -262,3 +263,25 @@ def test_demo_gives_the_cohort_a_schedule_attendance_and_due_dates(app, course, 
     assert count(Attendance) > 0 and count(AssignmentDeadline) > 0
     assert runner.invoke(args=["lms", "demo"]).exit_code == 0
     assert count(CohortSession) == 12  # idempotent
+
+
+def test_mentor_sees_trainees_without_activity_and_the_report_counts_attendance_and_late_work(app, people):
+    enrolment = db.session.scalar(select(Enrolment).where(Enrolment.trainee_id == people.trainee.id))
+    enrolment.enrolled_at = utcnow() - timedelta(days=30)
+    past, = schedule_sessions(people.cohort, people.mentor, seminar(day=TODAY - timedelta(days=2)))
+    record_attendance(past, people.mentor, {people.trainee.id: "present"})
+    db.session.commit()
+    mentor = app.test_client()
+    login(mentor, people.mentor)
+    assert "Нет активности две недели: Анна Соседова" in page_text(mentor.get("/"))
+    db.session.add(AssignmentDeadline(cohort_id=people.cohort.id, assignment_id=essay().id,
+                                      due_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    save_text_answer(people.trainee, essay(), "Ответ", submit=True)
+    db.session.commit()
+    assert "Нет активности" not in page_text(mentor.get("/"))
+    admin = app.test_client()
+    login(admin, people.admin)
+    report = page_text(admin.get("/admin/reports"))
+    assert "из них с опозданием 1" in report and "Проведено занятий 1" in report
+    assert "Посетили (вовремя или с опозданием) 1 (100%)" in report

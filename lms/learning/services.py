@@ -11,6 +11,7 @@ from lms.curriculum.models import Course, Module
 from lms.extensions import db
 from lms.inputs import too_long
 from lms.learning.models import Cohort, CohortMentor, Enrolment, ModuleProgress
+from lms.practice.models import PracticeTraineeTotal
 
 
 class LearningError(ValueError):
@@ -93,6 +94,13 @@ class CourseProgress:
     total: int
     next_slug: str | None = None  # the first module not marked done: where to continue
     next_title: str | None = None
+    approved_minutes: int = 0
+
+    @property
+    def practice_hours_missing(self):
+        """Approved practice hours the certificate still asks for (0 when none are missing)."""
+        need = (self.course.certificate or {}).get("practice_hours", 0)
+        return max(0, round(need - self.approved_minutes / 60, 1))
 
     @property
     def percent(self):
@@ -110,8 +118,12 @@ def courses_of_trainee(trainee):
                  .order_by(Module.position).limit(1).scalar_subquery())
     next_title = (select(Module.title).where(Module.course_id == Course.id, Module.id.not_in(read))
                   .order_by(Module.position).limit(1).scalar_subquery())
-    rows = db.session.execute(select(Course, done, total, next_slug, next_title)
-                              .options(load_only(Course.id, Course.slug, Course.title))
+    approved = (select(func.coalesce(func.sum(PracticeTraineeTotal.minutes), 0))
+                .join(Cohort, Cohort.id == PracticeTraineeTotal.cohort_id)
+                .where(PracticeTraineeTotal.trainee_id == trainee.id, Cohort.course_id == Course.id)
+                .scalar_subquery())
+    rows = db.session.execute(select(Course, done, total, next_slug, next_title, approved)
+                              .options(load_only(Course.id, Course.slug, Course.title, Course.certificate))
                               .where(Course.id.in_(enrolled)).order_by(Course.title)).all()
     return [CourseProgress(*row) for row in rows]
 

@@ -23,7 +23,7 @@ from lms.learning.services import (
 from lms.notifications.kinds import describe
 from lms.notifications.services import latest_unread
 from lms.permissions import can_track_progress, can_view_course, require, signed_in
-from lms.schedule.agenda import mentor_sessions, trainee_deadlines, trainee_sessions, week_start
+from lms.schedule.agenda import falling_behind, mentor_sessions, trainee_deadlines, trainee_sessions, week_start
 
 bp = Blueprint("learning", __name__)
 
@@ -64,7 +64,7 @@ def dashboard():
         courses=all_courses_with_counts() if user.is_admin else [],
         deadlines=deadlines, now=now,
         sessions=trainee_sessions(user, now, fortnight) if user.is_trainee else [],
-        mentor_week=week, attendance_due=untaken)
+        mentor_week=week, attendance_due=untaken, behind=falling_behind(user) if user.is_mentor else [])
 
 
 @bp.route("/courses/<course_slug>")

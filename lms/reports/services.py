@@ -43,6 +43,7 @@ from lms.practice.models import (
     PracticeSite,
     PracticeTraineeTotal,
 )
+from lms.schedule.models import Attendance, CohortSession
 
 
 @dataclass
@@ -62,7 +63,11 @@ class ProgrammeReport:
     certificates_issued: int = 0
     certificates_revoked: int = 0
     submitted: int = 0
+    submitted_late: int = 0
     passed: int = 0
+    sessions_held: int = 0
+    attendance_marked: int = 0  # trainee places at held sessions with attendance taken
+    attended: int = 0  # of them, present or late
     approved_minutes: int = 0
     by_activity: list = field(default_factory=list)  # (code, minutes, entries)
     by_site: list = field(default_factory=list)  # (name, kind, minutes, entries)
@@ -107,6 +112,16 @@ def programme_report(start, end, cohort=None):
             Certificate.trainee_id.in_(trainees), Certificate.issued_at >= since, Certificate.issued_at < until,
             Certificate.revoked_at.is_(None)),
     }
+    held = select(CohortSession.id).where(CohortSession.cancelled_at.is_(None), CohortSession.starts_at >= since,
+                                          CohortSession.starts_at < until)
+    if cohort is not None:
+        held = held.where(CohortSession.cohort_id == cohort.id)
+    counts.update({
+        "held": select(func.count()).select_from(held.subquery()),
+        "marked": select(func.count()).select_from(Attendance).where(Attendance.session_id.in_(held)),
+        "attended": select(func.count()).select_from(Attendance).where(
+            Attendance.session_id.in_(held), Attendance.status.in_(("present", "late"))),
+    })
     for course in courses:
         counts.update(_funnel_counts(course, cohort, trainees))
     # One statement: the submission counts scan the submissions once; every other count is an uncorrelated
@@ -115,10 +130,14 @@ def programme_report(start, end, cohort=None):
         func.count(Submission.id).filter(Submission.submitted_at >= since, Submission.submitted_at < until),
         func.count(Submission.id).filter(Submission.status == "passed", Submission.graded_at >= since,
                                          Submission.graded_at < until),
+        func.count(Submission.id).filter(Submission.late.is_(True), Submission.submitted_at >= since,
+                                         Submission.submitted_at < until),
         *(query.scalar_subquery().label(key) for key, query in counts.items()))
         .where(_whole(Submission.trainee_id, cohort).in_(trainees))).one()
-    report.submitted, report.passed = figures[0], figures[1]
-    figures = dict(zip(counts, figures[2:], strict=True))
+    report.submitted, report.passed, report.submitted_late = figures[0], figures[1], figures[2]
+    figures = dict(zip(counts, figures[3:], strict=True))
+    report.sessions_held, report.attendance_marked = figures["held"], figures["marked"]
+    report.attended = figures["attended"]
     report.enrolled, report.active = figures["enrolled"], figures["active"]
     report.certificates_issued, report.certificates_revoked = figures["issued"], figures["revoked"]
     report.completed = figures["completed"]

@@ -66,7 +66,10 @@ def _rows(report, table):
                 (_("Active trainees"), report.active), (_("Trainees who completed"), report.completed),
                 (_("Certificates issued"), report.certificates_issued),
                 (_("Certificates revoked"), report.certificates_revoked),
-                (_("Assignments submitted"), report.submitted), (_("Assignments passed"), report.passed),
+                (_("Assignments submitted"), report.submitted), (_("of them late"), report.submitted_late),
+                (_("Assignments passed"), report.passed), (_("Sessions held"), report.sessions_held),
+                (_("Attendance taken (trainee places)"), report.attendance_marked),
+                (_("Attended (present or late)"), report.attended),
                 (_("Approved practice hours"), hours(report.approved_minutes)),
                 (_("Events organised"), report.events), (_("Participants of events"), report.event_participants),
                 (_("Partner sites involved"), report.partner_sites)]

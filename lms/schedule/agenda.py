@@ -3,14 +3,16 @@ pages. Reads across areas (work handed in), in a fixed number of queries."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, select
-from sqlalchemy.orm import joinedload, load_only
+from sqlalchemy import and_, exists, or_, select
+from sqlalchemy.orm import joinedload, lazyload, load_only
 
+from lms.auth.models import User
 from lms.clock import utcnow
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
 from lms.grading.models import Submission
-from lms.learning.models import Cohort, CohortMentor, Enrolment
+from lms.learning.models import Cohort, CohortMentor, Enrolment, ModuleProgress
+from lms.practice.models import PracticeEntry
 from lms.schedule.deadlines import default_due_at
 from lms.schedule.models import AssignmentDeadline, Attendance, CohortSession, DeadlineExtension
 
@@ -86,16 +88,30 @@ def week_start(moment):
 
 def mentor_sessions(mentor, since, until):
     """The sessions of the mentor's cohorts between two moments, and those of the last two weeks that have begun
-    but have no attendance yet: two queries."""
+    but have no attendance yet: one query."""
     cohorts = select(CohortMentor.cohort_id).where(CohortMentor.mentor_id == mentor.id)
-    upcoming = db.session.scalars(select(CohortSession).options(joinedload(CohortSession.cohort))
-                                  .where(CohortSession.cohort_id.in_(cohorts), CohortSession.cancelled_at.is_(None),
-                                         CohortSession.ends_at >= since, CohortSession.starts_at < until)
-                                  .order_by(CohortSession.starts_at)).all()
     now = utcnow()
-    untaken = db.session.scalars(select(CohortSession).options(joinedload(CohortSession.cohort)).where(
+    taken = select(Attendance.session_id).where(Attendance.session_id == CohortSession.id).exists()
+    rows = db.session.execute(select(CohortSession, taken).options(joinedload(CohortSession.cohort)).where(
         CohortSession.cohort_id.in_(cohorts), CohortSession.cancelled_at.is_(None),
-        CohortSession.starts_at <= now, CohortSession.starts_at >= now - timedelta(days=14),
-        ~select(Attendance.session_id).where(Attendance.session_id == CohortSession.id).exists())
+        or_(and_(CohortSession.ends_at >= since, CohortSession.starts_at < until),
+            and_(CohortSession.starts_at <= now, CohortSession.starts_at >= now - timedelta(days=14))))
         .order_by(CohortSession.starts_at)).all()
+    upcoming = [s for s, _taken in rows if s.ends_at >= since and s.starts_at < until]
+    untaken = [s for s, was_taken in rows if not was_taken and now - timedelta(days=14) <= s.starts_at <= now]
     return upcoming, untaken
+
+
+def falling_behind(mentor, days=14, limit=10):
+    """Trainees of the mentor's cohorts, enrolled for longer than `days`, who have handed in nothing, logged no
+    practice and read no module in that time: one query."""
+    since = utcnow() - timedelta(days=days)
+    cohorts = select(CohortMentor.cohort_id).where(CohortMentor.mentor_id == mentor.id)
+    return db.session.execute(
+        select(User, Cohort).options(lazyload(User.role_rows))
+        .join(Enrolment, Enrolment.trainee_id == User.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(Enrolment.cohort_id.in_(cohorts), Enrolment.enrolled_at < since, User.active.is_(True),
+               ~exists().where(Submission.trainee_id == User.id, Submission.submitted_at >= since),
+               ~exists().where(PracticeEntry.trainee_id == User.id, PracticeEntry.created_at >= since),
+               ~exists().where(ModuleProgress.trainee_id == User.id, ModuleProgress.completed_at >= since))
+        .order_by(User.name).limit(limit)).all()
