@@ -22,6 +22,7 @@ from lms.learning.models import Cohort, CohortMentor, Enrolment, ModuleProgress
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.practice.models import PracticeEntry, PracticeEntryAudience, PracticeSite
 from lms.practice.totals import rebuild_practice_totals
+from lms.schedule.models import ATTENDANCE, AssignmentDeadline, Attendance, CohortSession
 
 COHORT_SIZE = 100
 BATCH = 20_000
@@ -119,6 +120,27 @@ def _heavy_tail(rng, ids, count):
     return rng.choices(ids, weights=weights, k=count)
 
 
+def _add_schedule(rng, cohorts, cohort_of, assignments, today, now):
+    """Each cohort's year: a fortnightly seminar (attendance taken for those past) and a due date per assignment."""
+    members = {}
+    for trainee, cohort in cohort_of.items():
+        members.setdefault(cohort, []).append(trainee)
+    first_session = db.session.scalar(select(func.coalesce(func.max(CohortSession.id), 0)))
+    db.session.execute(insert(CohortSession), [
+        {"cohort_id": c, "kind": "seminar", "title": f"Семинар {n + 1}", "place": "Соседский центр",
+         "starts_at": now - timedelta(days=350 - 14 * n), "ends_at": now - timedelta(days=350 - 14 * n, hours=-2),
+         "online_url": "", "note": "", "created_at": now} for c in cohorts for n in range(30)])
+    past = db.session.execute(select(CohortSession.id, CohortSession.cohort_id).where(
+        CohortSession.id > first_session, CohortSession.starts_at < now)).all()
+    rows = [{"session_id": s, "trainee_id": t, "status": rng.choices(ATTENDANCE, weights=(80, 8, 8, 4))[0],
+             "marked_at": now} for s, c in past for t in members.get(c, [])]
+    for start in range(0, len(rows), BATCH):
+        _insert_rows(Attendance.__table__, rows[start:start + BATCH])
+    db.session.execute(insert(AssignmentDeadline), [
+        {"cohort_id": c, "assignment_id": a, "due_at": now - timedelta(days=300 - 5 * n)}
+        for c in cohorts for n, a in enumerate(assignments)])
+
+
 def generate_dataset(size_name, progress=None, seed=7):
     """Add a generated programme of the named size to the database and commit. Returns the Size."""
     size = SIZES[size_name]
@@ -169,6 +191,7 @@ def generate_dataset(size_name, progress=None, seed=7):
     sites = db.session.scalars(select(PracticeSite.id).where(PracticeSite.name.in_(site_names))).all()
 
     attempts = {}
+    lateness = random.Random(seed + 2)  # its own sequence: the rows stay the ones earlier versions generated
     for start in range(0, size.submissions, BATCH):
         rows = []
         for trainee in _heavy_tail(rng, trainees, min(BATCH, size.submissions - start)):
@@ -181,7 +204,7 @@ def generate_dataset(size_name, progress=None, seed=7):
                          "answer_markdown": "Ответ", "answer_html": "<p>Ответ</p>", "feedback_markdown": "",
                          "feedback_html": "", "score": None if status == "submitted" else rng.randrange(4, 11),
                          "submitted_at": submitted, "graded_at": None if status == "submitted" else submitted,
-                         "created_at": submitted, "version": 1})
+                         "created_at": submitted, "version": 1, "late": lateness.random() < 0.1})
         _insert_rows(Submission.__table__, rows)
         report(f"{start + len(rows)} submissions")
 
@@ -215,6 +238,7 @@ def generate_dataset(size_name, progress=None, seed=7):
     for start in range(0, len(read), BATCH):
         _insert_rows(ModuleProgress.__table__, read[start:start + BATCH])
     report(f"{len(read)} modules read")
+    _add_schedule(random.Random(seed + 3), cohorts, cohort_of, assignments, today, now)
     rebuild_practice_totals()
     db.session.commit()
     if db.engine.dialect.name == "postgresql":

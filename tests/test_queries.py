@@ -1,11 +1,15 @@
 """Pages run a fixed number of SQL queries, whatever the size of the course or the cohort."""
+from datetime import time, timedelta
+
 import pytest
 
 from lms.auth.services import create_user
+from lms.clock import local_today
 from lms.curriculum.models import Course
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.learning.services import create_cohort, enrol_trainee, mark_module_done
+from lms.schedule.services import SessionData, record_attendance, schedule_sessions, set_cohort_deadline
 from tests.conftest import PASSWORD, count_queries, login
 
 MODULE = """---
@@ -43,12 +47,20 @@ def build_programme(tmp_path, modules, trainees):
         enrol_trainee(cohort, person)
         for module in course.modules[: len(course.modules) // 2]:
             mark_module_done(person, module)
+    # The cohort's time grows with the course: a session a module (at most a series of 26), a due date each.
+    mentor = create_user("m@example.org", "Наставник", ["mentor"])
+    series = schedule_sessions(cohort, mentor, SessionData("seminar", "Семинар", local_today() - timedelta(days=1),
+                                                           time(18), time(20)),
+                               "weekly" if modules > 3 else "none", min(modules, 26))
+    record_attendance(series[0], mentor, {p.id: "present" for p in people})
+    for n, assignment in enumerate(a for m in course.modules for a in m.assignments):
+        set_cohort_deadline(cohort, assignment, mentor, local_today() + timedelta(days=n), None)
     db.session.commit()
     return people[0]
 
 
 queries_seen = {}
-PAGES = ("/", "/courses/big", "/courses/big/m2")
+PAGES = ("/", "/courses/big", "/courses/big/m2", "/calendar")
 
 
 def query_counts(app, tmp_path, modules, trainees):
