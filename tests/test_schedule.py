@@ -285,3 +285,16 @@ def test_mentor_sees_trainees_without_activity_and_the_report_counts_attendance_
     report = page_text(admin.get("/admin/reports"))
     assert "из них с опозданием 1" in report and "Проведено занятий 1" in report
     assert "Посетили (вовремя или с опозданием) 1 (100%)" in report
+
+
+def test_matrix_and_trainee_record_show_attendance(app, people):
+    for n, mark in enumerate(("present", "absent", "excused")):
+        session, = schedule_sessions(people.cohort, people.mentor, seminar(day=TODAY - timedelta(days=5 - n)))
+        record_attendance(session, people.mentor, {people.trainee.id: mark})
+    db.session.commit()
+    client = app.test_client()
+    login(client, people.mentor)
+    assert "Посещаемость" in page_text(client.get(f"/admin/cohorts/{people.cohort.id}"))
+    assert "50%" in page_text(client.get(f"/admin/cohorts/{people.cohort.id}"))
+    record = page_text(client.get(f"/admin/cohorts/{people.cohort.id}/trainees/{people.trainee.id}"))
+    assert "Посещено 50% занятий, на которых отмечали (отметок: 3)." in record

@@ -16,6 +16,7 @@ from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import counted_attempt
 from lms.learning.models import Enrolment, ModuleProgress
+from lms.schedule.models import Attendance, CohortSession
 
 
 @dataclass
@@ -39,6 +40,15 @@ class MatrixRow:
     # The table's cells in column order: module read or not, attempt that counts or None.
     read: list = field(default_factory=list)
     cells: list = field(default_factory=list)
+    attendance: dict = field(default_factory=dict)  # session id -> present / late / absent / excused
+
+    @property
+    def attendance_share(self):
+        """Per cent of the sessions the trainee was marked for that they attended, excused ones left out; None
+        before any mark."""
+        counted = sum(1 for s in self.attendance.values() if s != "excused")
+        attended = sum(1 for s in self.attendance.values() if s in ("present", "late"))
+        return round(100 * attended / counted) if counted else None
 
     @property
     def passed(self):
@@ -92,7 +102,8 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
 
     grouped = {}  # (trainee id, assignment id) -> attempts sent, in order
     if rows:
-        # Attempts and modules read in one round trip: an attempt has a status, a module read has none.
+        # Attempts, modules read and attendance in one round trip: an attempt has a status, a module read has
+        # none, an attendance mark has attempt -1 and the session as its item.
         for trainee_id, item, attempt, status, score, late in db.session.execute(union_all(
                 select(Submission.trainee_id, Submission.assignment_id, Submission.attempt, Submission.status,
                        Submission.score, Submission.late).where(
@@ -100,8 +111,15 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
                     Submission.assignment_id.in_(select(Assignment.id).where(Assignment.course_id == course.id))),
                 select(ModuleProgress.trainee_id, ModuleProgress.module_id, literal(0), null(), null(), literal(False))
                 .join(Module, Module.id == ModuleProgress.module_id)
-                .where(ModuleProgress.trainee_id.in_(members), Module.course_id == course.id))).all():
-            if status is None:
+                .where(ModuleProgress.trainee_id.in_(members), Module.course_id == course.id),
+                select(Attendance.trainee_id, Attendance.session_id, literal(-1), Attendance.status, null(),
+                       literal(False))
+                .join(CohortSession, CohortSession.id == Attendance.session_id)
+                .where(Attendance.trainee_id.in_(members), CohortSession.cohort_id == cohort.id,
+                       CohortSession.cancelled_at.is_(None)))).all():
+            if attempt == -1:
+                rows[trainee_id].attendance[item] = status
+            elif status is None:
                 rows[trainee_id].done.add(item)
             else:
                 grouped.setdefault((trainee_id, item), []).append(Attempt(attempt, status, score, bool(late)))
