@@ -58,6 +58,7 @@ def create_app(config):
     from lms.auth.views import bp as auth_bp
     from lms.certificates.views import bp as certificates_bp
     from lms.cli import lms_cli
+    from lms.discussions.views import bp as discussions_bp
     from lms.grading.views import bp as grading_bp
     from lms.learning.views import bp as learning_bp
     from lms.notifications.views import bp as notifications_bp
@@ -74,6 +75,7 @@ def create_app(config):
     app.register_blueprint(reports_bp)
     app.register_blueprint(notifications_bp)
     app.register_blueprint(schedule_bp)
+    app.register_blueprint(discussions_bp)
     app.cli.add_command(lms_cli)
 
     app.add_url_rule("/health", "health", health)

@@ -136,5 +136,16 @@ def can_view_session(user, session):
         Enrolment.cohort_id == session.cohort_id, Enrolment.trainee_id == user.id))))
 
 
+def can_discuss(user, cohort):
+    """The cohort's board and announcements: its trainees and mentors, and administrators."""
+    return user.is_admin or mentors_cohort(user, cohort.id) or (user.is_trainee and db.session.scalar(
+        select(exists().where(Enrolment.cohort_id == cohort.id, Enrolment.trainee_id == user.id))))
+
+
+def can_moderate(user, cohort):
+    """Pinning, locking and hiding on the cohort's board, and announcing to it."""
+    return user.is_admin or mentors_cohort(user, cohort.id)
+
+
 def can_view_cohort(user, cohort):
     return user.is_admin or mentors_cohort(user, cohort.id)

@@ -4,9 +4,11 @@ HTML is produced once, when a course is synced or a text is saved, and stored; p
 Markdown per request.
 """
 import threading
+from functools import partial
 
 import bleach
 import markdown
+from bleach.linkifier import LinkifyFilter
 from markdown.extensions.toc import slugify_unicode
 
 ALLOWED_TAGS = frozenset({
@@ -40,16 +42,33 @@ RENDERER_VERSION = "1"
 _local = threading.local()
 
 
+def _user_link(attrs, new=False):
+    """Links people post point away from us as a forum's should: no credit, no referrer, no window access."""
+    attrs[(None, "rel")] = "nofollow ugc noopener"
+    return attrs
+
+
 def _renderers():
     if not hasattr(_local, "markdown"):
         _local.markdown = markdown.Markdown(extensions=EXTENSIONS, extension_configs=EXTENSION_CONFIGS)
         _local.cleaner = bleach.Cleaner(tags=ALLOWED_TAGS, attributes=ALLOWED_ATTRIBUTES,
                                         protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True)
+        _local.user_cleaner = bleach.Cleaner(
+            tags=ALLOWED_TAGS, attributes={**ALLOWED_ATTRIBUTES, "a": ["href", "title", "rel"]},
+            protocols=ALLOWED_PROTOCOLS, strip=True, strip_comments=True,
+            filters=[partial(LinkifyFilter, callbacks=[_user_link], skip_tags={"pre", "code"})])
     return _local.markdown, _local.cleaner
 
 
 def sanitize_html(html):
     return _renderers()[1].clean(html)
+
+
+def render_user_markdown(text):
+    """What a person posts (comments, announcements, discussion posts): sanitised like everything else, bare
+    addresses made links, and every link marked rel="nofollow ugc noopener"."""
+    md, _cleaner = _renderers()
+    return _local.user_cleaner.clean(md.reset().convert(text or ""))
 
 
 def render_markdown(text, with_toc=False):

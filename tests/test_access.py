@@ -10,6 +10,8 @@ import pytest
 from lms.certificates.services import issue_certificate
 from lms.clock import local_today
 from lms.curriculum.models import Assignment
+from lms.discussions.models import DiscussionPost
+from lms.discussions.services import add_comment, post_announcement, start_thread
 from lms.extensions import db
 from lms.grading.services import save_text_answer, submit_files
 from lms.notifications.models import Notification
@@ -92,6 +94,15 @@ ROUTES = {
     "schedule.cohort_schedule": ("cohort-schedule", "GET", "/cohorts/{cohort}/schedule"),
     "schedule.session_page": ("trainee-record", "GET", "/sessions/{session}"),
     "schedule.new_session": ("cohort-schedule", "GET", "/cohorts/{cohort}/sessions/new"),
+    "discussions.comment_on_submission": ("cohort-member-write", "POST", "/submissions/{submission}/comments",
+                                          {"body": "Вопрос"}),
+    "discussions.comment_on_entry": ("cohort-member-write", "POST", "/practice/{entry}/comments", {"body": "Вопрос"}),
+    "discussions.change_comment": ("own-comment-write", "POST", "/comments/{comment}", {"body": "Исправлено"}),
+    "discussions.announcements": ("trainee-record", "GET", "/cohorts/{cohort}/announcements"),
+    "discussions.read_announcement": ("cohort-member-write", "POST", "/announcements/{announcement}/read"),
+    "discussions.board": ("trainee-record", "GET", "/cohorts/{cohort}/discussions"),
+    "discussions.thread_page": ("trainee-record", "GET", "/discussions/{thread}"),
+    "discussions.change_post": ("cohort-member-write", "POST", "/posts/{post}", {"action": "delete"}),
 }
 # Further methods of routes above, checked the same way.
 EXTRA_REQUESTS = [
@@ -117,6 +128,9 @@ EXPECTED = {
                                   admin=302),
     "own-certificate-write": dict(anonymous="login", trainee=302, other=404, mentor=403, other_mentor=403,
                                   admin=403),
+    "cohort-member-write": dict(anonymous="login", trainee=302, other=404, mentor=302, other_mentor=404,
+                                admin=302),
+    "own-comment-write": dict(anonymous="login", trainee=302, other=404, mentor=404, other_mentor=404, admin=404),
     "own-notification": dict(anonymous="login", trainee=302, other=404, mentor=404, other_mentor=404, admin=404),
     "trainee-own": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=200, admin=200),
     "trainee-own-write": dict(anonymous="login", trainee=302, other=404, mentor=403, other_mentor=403, admin=403),
@@ -157,8 +171,15 @@ def samples(people):
     session, = schedule_sessions(people.cohort, people.admin, SessionData(
         kind="seminar", title="Семинар", day=local_today() - timedelta(days=1), start=time(18), end=time(20)))
     db.session.commit()
+    comment = add_comment(people.trainee, "Вопрос к отзыву", submission=text, trainee=people.trainee,
+                          cohort_id=people.cohort.id, url="/")
+    announcement, = post_announcement([people.cohort], people.mentor, "Семинар переносится", "На четверг.")
+    thread = start_thread(people.cohort, people.trainee, "Кейс двора", "Как начать?")
+    db.session.commit()
+    post_id = db.session.scalar(db.select(DiscussionPost.id).where(DiscussionPost.thread_id == thread.id))
     notification = db.session.scalar(db.select(Notification.id).where(Notification.user_id == people.trainee.id))
-    return {"session": session.id, "notification": notification, "certificate": certificate.id,
+    return {"comment": comment.id, "announcement": announcement.id, "thread": thread.id, "post": post_id,
+            "session": session.id, "notification": notification, "certificate": certificate.id,
             "course": people.course.id, "file": upload.files[0].id, "submission": text.id, "entry": entry.id,
             "site": site.id, "attachment": entry.attachments[0].id, "trainee": people.trainee.id,
             "cohort": people.cohort.id}

@@ -12,6 +12,7 @@ from sqlalchemy import or_, select, update
 from lms.audit import AuditEvent, record_event
 from lms.auth.services import end_sessions
 from lms.certificates.models import Certificate
+from lms.discussions.models import DiscussionPost, WorkComment
 from lms.extensions import db
 from lms.grading.models import Submission, SubmissionFile
 from lms.learning.models import Enrolment, ModuleProgress
@@ -52,6 +53,12 @@ def export_personal_data(user, actor):
         "certificates": [_row(c, ("short_code", "course_title", "trainee_name", "practice_hours", "issued_on",
                                   "revoked_at", "revocation_reason")) for c in db.session.scalars(
             select(Certificate).where(Certificate.trainee_id == user.id))],
+        "comments": [_row(c, ("submission_id", "entry_id", "body_markdown", "created_at", "edited_at"))
+                     for c in db.session.scalars(select(WorkComment).where(WorkComment.author_id == user.id))],
+        "discussion_posts": [_row(p, ("thread_id", "body_markdown", "created_at", "edited_at", "deleted_at",
+                                      "hidden_reason"))
+                             for p in db.session.scalars(select(DiscussionPost).where(
+                                 DiscussionPost.author_id == user.id))],
         "audit_events": [_row(a, ("at", "action", "object_type", "object_id", "details")) for a in db.session.scalars(
             select(AuditEvent).where(or_(AuditEvent.actor_id == user.id, (AuditEvent.object_type == "users")
                                          & (AuditEvent.object_id == str(user.id))))

@@ -2,8 +2,12 @@ from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from lms.auth.models import User
+from lms.clock import utcnow
 from lms.curriculum.models import Assignment, Course, Module
+from lms.discussions.services import COMMENT_EDIT_WINDOW, comments_on
 from lms.extensions import db
 from lms.grading.models import Submission, SubmissionFile
 from lms.grading.queue import (
@@ -96,10 +100,14 @@ def assignment_page(course_slug, module_slug, key):
     if draft_text is None and latest is not None and latest.status == "draft":
         draft_text = latest.answer_markdown
     status = 400 if error else 200
+    # The comment thread is the latest attempt handed in: the one the mentor's feedback is about.
+    thread_of = next((a for a in reversed(attempts) if a.status != "draft"), None)
     page = render_template("grading/assignment.html", course=course, module=module, assignment=assignment,
                            tracked=tracked, attempts=attempts, latest=latest,
                            counted=counted_attempt(assignment, attempts), preview_html=preview_html,
-                           draft_text=draft_text or "", error=error)
+                           draft_text=draft_text or "", error=error, thread_of=thread_of,
+                           comments=comments_on(submission=thread_of) if thread_of else [], now=utcnow(),
+                           comment_window=COMMENT_EDIT_WINDOW)
     if mark_feedback_seen(attempts):  # after rendering: the commit expires what the page shows
         db.session.commit()
     return page, status
@@ -127,7 +135,8 @@ def queue():
 @bp.route("/mentor/submissions/<int:submission_id>", methods=["GET", "POST"])
 @role_required("mentor")
 def grade_page(submission_id):
-    submission = db.session.get(Submission, submission_id)
+    submission = db.session.get(Submission, submission_id, options=[
+        joinedload(Submission.assignment), joinedload(Submission.trainee).lazyload(User.role_rows)])
     require(submission is not None and can_grade_submission(current_user, submission))
     filters = parse_filters(request.args)
     error = None
@@ -156,7 +165,9 @@ def grade_page(submission_id):
             return redirect(url_for("grading.queue", **filters))
     earlier = [a for a in attempts_of(submission.trainee, submission.assignment) if a.id != submission.id]
     return render_template("grading/grade.html", submission=submission, assignment=submission.assignment,
-                           earlier=earlier, filters=filters, error=error, form=request.form), 400 if error else 200
+                           earlier=earlier, filters=filters, error=error, form=request.form,
+                           comments=comments_on(submission=submission), now=utcnow(),
+                           comment_window=COMMENT_EDIT_WINDOW), 400 if error else 200
 
 
 def queue_item_url(item, filters):

@@ -67,6 +67,12 @@ def assign_mentor(cohort, mentor, actor=None):
         record_event(actor, "cohort.assign_mentor", cohort, mentor_id=mentor.id)
 
 
+def trainee_cohort(trainee_id, course_id):
+    """The trainee's cohort in the course (one per course), or None."""
+    return db.session.scalar(select(Cohort).join(Enrolment).where(
+        Enrolment.trainee_id == trainee_id, Cohort.course_id == course_id))
+
+
 def mentors_of(trainee_id, course_id):
     """The mentors of the trainee's cohort in the course: who is told that the trainee's work waits."""
     return db.session.scalars(select(User).join(CohortMentor, CohortMentor.mentor_id == User.id)
@@ -95,6 +101,7 @@ class CourseProgress:
     next_slug: str | None = None  # the first module not marked done: where to continue
     next_title: str | None = None
     approved_minutes: int = 0
+    cohort_id: int | None = None
 
     @property
     def practice_hours_missing(self):
@@ -122,7 +129,9 @@ def courses_of_trainee(trainee):
                 .join(Cohort, Cohort.id == PracticeTraineeTotal.cohort_id)
                 .where(PracticeTraineeTotal.trainee_id == trainee.id, Cohort.course_id == Course.id)
                 .scalar_subquery())
-    rows = db.session.execute(select(Course, done, total, next_slug, next_title, approved)
+    cohort_id = (select(Enrolment.cohort_id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+                 .where(Enrolment.trainee_id == trainee.id, Cohort.course_id == Course.id).limit(1).scalar_subquery())
+    rows = db.session.execute(select(Course, done, total, next_slug, next_title, approved, cohort_id)
                               .options(load_only(Course.id, Course.slug, Course.title, Course.certificate))
                               .where(Course.id.in_(enrolled)).order_by(Course.title)).all()
     return [CourseProgress(*row) for row in rows]

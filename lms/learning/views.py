@@ -59,7 +59,8 @@ def dashboard():
         mentor_cohorts=cohorts_of_mentor(user) if user.is_mentor else [],
         waiting=waiting_by_age(user) if user.is_mentor else None,
         # Grades and waiting work have sections of their own on the page.
-        news=[(n, describe(n.kind, n.params)) for n in latest_unread(user, ("practice", "certificates", "system"))]
+        news=[(n, describe(n.kind, n.params)) for n in latest_unread(user, (
+            "announcements", "practice", "certificates", "schedule", "comments", "system"))]
         if user.unread_notifications else [],
         courses=all_courses_with_counts() if user.is_admin else [],
         deadlines=deadlines, now=now,

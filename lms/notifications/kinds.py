@@ -31,6 +31,11 @@ GROUPS = {
     "queue": Group(_l("Work waiting in my grading queue"), ("mentor",), {"mentor": "digest"}),
     "schedule": Group(_l("Sessions changed or cancelled, reminders of sessions and deadlines"),
                       ("trainee", "mentor"), {"trainee": "now", "mentor": "digest"}),
+    "comments": Group(_l("Comments on my work or my trainees' work"), ("trainee", "mentor"),
+                      {"trainee": "now", "mentor": "now"}),
+    "announcements": Group(_l("Announcements to my cohort"), ("trainee",), {"trainee": "now"}),
+    "discussions": Group(_l("Replies in discussions I take part in"), ("trainee", "mentor", "admin"),
+                         {"trainee": "digest", "mentor": "digest", "admin": "digest"}),
     "system": Group(_l("Failed course syncs and undelivered e-mail"), ("admin",), {"admin": "now"}),
 }
 MODES = ("now", "digest", "off")
@@ -54,6 +59,9 @@ KINDS = {
     "session_cancelled": ("schedule", N_("The session “%(title)s” of %(date)s is cancelled.")),
     "session_tomorrow": ("schedule", N_("Tomorrow: “%(title)s”.")),
     "deadline_soon": ("schedule", N_("“%(title)s” is due within 24 hours.")),
+    "comment_added": ("comments", N_("%(author)s commented on your work.")),
+    "announcement": ("announcements", N_("Announcement: %(title)s")),
+    "discussion_reply": ("discussions", N_("A new reply in “%(title)s”.")),
     "sync_failed": ("system", N_("The course sync failed with %(problems)s problems.")),
     "email_failed": ("system", N_("An e-mail to %(address)s could not be delivered: %(error)s")),
 }

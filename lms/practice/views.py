@@ -7,8 +7,9 @@ from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from lms.auth.models import User
-from lms.clock import local_today
+from lms.clock import local_today, utcnow
 from lms.curriculum.models import Course, Module
+from lms.discussions.services import COMMENT_EDIT_WINDOW, comments_on
 from lms.extensions import db, limiter
 from lms.inputs import parse_date, parse_time, parse_whole_number, whole_number
 from lms.labels import upload_error_message
@@ -283,9 +284,11 @@ def entry_page(entry_id):
     editing = own and entry.editable
     choices = _form_choices(_trainee_cohorts(current_user)) if editing else {}
     values = (form_values(request.form) if errors else entry_values(entry)) if editing else {}
+    comments = comments_on(entry=entry) if entry.status != "draft" else []
     return render_template("practice/entry.html", entry=entry, own=own, reviewer=reviewer, editing=editing,
                            values=values, errors=errors, error=error, today=local_today().isoformat(),
-                           confirmation_link=confirmation_link, **choices), 400 if (errors or error) else 200
+                           confirmation_link=confirmation_link, comments=comments, now=utcnow(),
+                           comment_window=COMMENT_EDIT_WINDOW, **choices), 400 if (errors or error) else 200
 
 
 @bp.route("/practice/attachments/<int:attachment_id>")

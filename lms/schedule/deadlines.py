@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from lms.clock import utc_from_local
 from lms.extensions import db
-from lms.learning.models import Cohort, Enrolment
+from lms.learning.services import trainee_cohort
 from lms.schedule.models import AssignmentDeadline, DeadlineExtension
 
 END_OF_DAY = time(23, 59, 59)
@@ -49,11 +49,6 @@ def cohort_deadlines(cohort, assignments):
         due = override.due_at if override and override.due_at else default_due_at(cohort, assignment)
         result[assignment.id] = Deadline(due, override.cutoff_at if override else None)
     return result
-
-
-def trainee_cohort(trainee_id, course_id):
-    return db.session.scalar(select(Cohort).join(Enrolment).where(
-        Enrolment.trainee_id == trainee_id, Cohort.course_id == course_id))
 
 
 def deadline_for(trainee_id, assignment, cohort=None):
