@@ -203,3 +203,18 @@ def test_personal_data_export_has_comments_and_posts_and_anonymising_keeps_them_
     login(mentor, people.mentor)
     page = page_text(mentor.get(f"/discussions/{thread.id}"))
     assert "Мой пост" in page and "Анна Соседова" not in page
+
+
+def test_participation_counts_in_the_matrix_and_the_report(app, people):
+    thread = start_thread(people.cohort, people.trainee, "Тема", "Первый")
+    reply(thread, people.trainee, "Ещё")
+    reply(thread, people.mentor, "Ответ наставника")
+    db.session.commit()
+    admin = app.test_client()
+    login(admin, people.admin)
+    matrix = admin.get(f"/admin/cohorts/{people.cohort.id}").get_data(as_text=True)
+    row = matrix.split("Анна Соседова", 1)[1].split("</tr>", 1)[0]
+    assert "<td>2</td>" in row
+    assert "Сообщений в обсуждениях 3" in page_text(admin.get("/admin/reports"))
+    assert "Сообщений в обсуждениях;3" in admin.get("/admin/reports/summary.csv").get_data(as_text=True).replace(
+        ",", ";")

@@ -5,13 +5,14 @@ certificates, modules with their assignments, modules read and attempts sent tog
 """
 from dataclasses import dataclass, field
 
-from sqlalchemy import literal, null, select, union_all
+from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.orm import lazyload, load_only
 
 from lms.auth.models import User
 from lms.certificates.eligibility import approved_practice, attendance_counts, eligibility_from
 from lms.certificates.models import Certificate
 from lms.curriculum.models import Assignment, Module
+from lms.discussions.models import DiscussionPost, DiscussionThread
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import counted_attempt
@@ -41,6 +42,7 @@ class MatrixRow:
     read: list = field(default_factory=list)
     cells: list = field(default_factory=list)
     attendance: dict = field(default_factory=dict)  # session id -> present / late / absent / excused
+    posts: int = 0  # on the cohort's discussion board, threads started and replies
 
     @property
     def attendance_share(self):
@@ -116,8 +118,15 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
                        literal(False))
                 .join(CohortSession, CohortSession.id == Attendance.session_id)
                 .where(Attendance.trainee_id.in_(members), CohortSession.cohort_id == cohort.id,
-                       CohortSession.cancelled_at.is_(None)))).all():
-            if attempt == -1:
+                       CohortSession.cancelled_at.is_(None)),
+                select(DiscussionPost.author_id, func.count(), literal(-2), null(), null(), literal(False))
+                .join(DiscussionThread, DiscussionThread.id == DiscussionPost.thread_id)
+                .where(DiscussionPost.author_id.in_(members), DiscussionThread.cohort_id == cohort.id,
+                       DiscussionPost.deleted_at.is_(None))
+                .group_by(DiscussionPost.author_id))).all():
+            if attempt == -2:
+                rows[trainee_id].posts = item
+            elif attempt == -1:
                 rows[trainee_id].attendance[item] = status
             elif status is None:
                 rows[trainee_id].done.add(item)

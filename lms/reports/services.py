@@ -32,6 +32,7 @@ from sqlalchemy.sql.functions import FunctionElement
 from lms.certificates.models import Certificate
 from lms.clock import utc_bounds
 from lms.curriculum.models import Assignment, Course, Module
+from lms.discussions.models import DiscussionPost, DiscussionThread
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.learning.models import Cohort, Enrolment, ModuleProgress
@@ -65,6 +66,7 @@ class ProgrammeReport:
     submitted: int = 0
     submitted_late: int = 0
     passed: int = 0
+    discussion_posts: int = 0  # threads started and replies, on the boards of the cohorts in scope
     sessions_held: int = 0
     attendance_marked: int = 0  # trainee places at held sessions with attendance taken
     attended: int = 0  # of them, present or late
@@ -116,7 +118,13 @@ def programme_report(start, end, cohort=None):
                                           CohortSession.starts_at < until)
     if cohort is not None:
         held = held.where(CohortSession.cohort_id == cohort.id)
+    posts = select(func.count()).select_from(DiscussionPost).join(
+        DiscussionThread, DiscussionThread.id == DiscussionPost.thread_id).where(
+        DiscussionPost.created_at >= since, DiscussionPost.created_at < until, DiscussionPost.deleted_at.is_(None))
+    if cohort is not None:
+        posts = posts.where(DiscussionThread.cohort_id == cohort.id)
     counts.update({
+        "posts": posts,
         "held": select(func.count()).select_from(held.subquery()),
         "marked": select(func.count()).select_from(Attendance).where(Attendance.session_id.in_(held)),
         "attended": select(func.count()).select_from(Attendance).where(
@@ -137,7 +145,7 @@ def programme_report(start, end, cohort=None):
     report.submitted, report.passed, report.submitted_late = figures[0], figures[1], figures[2]
     figures = dict(zip(counts, figures[3:], strict=True))
     report.sessions_held, report.attendance_marked = figures["held"], figures["marked"]
-    report.attended = figures["attended"]
+    report.attended, report.discussion_posts = figures["attended"], figures["posts"]
     report.enrolled, report.active = figures["enrolled"], figures["active"]
     report.certificates_issued, report.certificates_revoked = figures["issued"], figures["revoked"]
     report.completed = figures["completed"]

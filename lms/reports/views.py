@@ -70,6 +70,7 @@ def _rows(report, table):
                 (_("Assignments passed"), report.passed), (_("Sessions held"), report.sessions_held),
                 (_("Attendance taken (trainee places)"), report.attendance_marked),
                 (_("Attended (present or late)"), report.attended),
+                (_("Discussion posts"), report.discussion_posts),
                 (_("Approved practice hours"), hours(report.approved_minutes)),
                 (_("Events organised"), report.events), (_("Participants of events"), report.event_participants),
                 (_("Partner sites involved"), report.partner_sites)]
