@@ -21,6 +21,8 @@ class Config:
     LOGIN_LIMIT_PER_CLIENT = "10 per minute"
     LOGIN_LIMIT_PER_ACCOUNT_AND_CLIENT = "5 per minute;30 per hour"
     LOGIN_LIMIT_PER_ACCOUNT = "100 per hour"
+    # Posts, replies, comments and announcements per person (the benchmark raises it to time S13 alone).
+    LMS_POST_LIMIT = os.environ.get("LMS_POST_LIMIT", "20 per minute")
     SET_PASSWORD_MAX_AGE = 7 * 24 * 3600
     LMS_ISSUER_NAME = os.environ.get("LMS_ISSUER_NAME", "Школа менеджеров соседских сообществ")
     # Printed under the Russian name on certificates when set.

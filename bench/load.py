@@ -28,6 +28,8 @@ from lms.auth.services import create_user
 from lms.bench_data import generate_dataset
 from lms.clock import local_today, utcnow
 from lms.curriculum.models import Assignment, Course, Module
+from lms.discussions.models import DiscussionPost
+from lms.discussions.services import start_thread
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.learning.models import Cohort, Enrolment
@@ -42,6 +44,7 @@ USER_AGENT = "lms-bench"
 CONNECTIONS = 16
 HALF_LOAD_CONNECTIONS = 4
 WAITING_FOR_S5 = 1500
+THREAD_REPLIES = 200  # S12 opens a thread this long (its first page of 50)
 HELLO = "from flask import Flask\napp = Flask(__name__)\n\n@app.route('/')\ndef hello():\n    return 'Hello'\n"
 WORKER_MODELS = {
     "sync, 1 worker": ["--workers", "1"],
@@ -101,6 +104,12 @@ def prepare(url, size, progress=print):
                                      .order_by(Module.position)).all()
         module_path = f"/courses/{course.slug}/{modules[len(modules) // 2]}"
         site = db.session.scalar(select(PracticeSite.id).order_by(PracticeSite.id))
+        thread = start_thread(cohort, trainee, "Обсуждение для замеров", "С чего начать?")
+        db.session.add_all(DiscussionPost(thread_id=thread.id, author_id=trainee.id, body_markdown=f"Ответ {n}",
+                                          body_html=f"<p>Ответ {n}</p>") for n in range(THREAD_REPLIES))
+        thread.replies = THREAD_REPLIES
+        db.session.commit()
+        thread_path = f"/discussions/{thread.id}"
         if db.engine.dialect.name == "postgresql":
             db.session.execute(text("ANALYZE"))
             db.session.commit()
@@ -115,6 +124,8 @@ def prepare(url, size, progress=print):
     grade_token = _token(clients["mentor"], f"/mentor/submissions/{waiting[0]}")
     grade = {"csrf_token": grade_token, "decision": "return", "feedback": "Раскройте, пожалуйста, второй пункт.",
              "version": 1}
+    reply_body = {"csrf_token": _token(clients["trainee"], thread_path), "action": "reply",
+                  "body": "Спасибо, попробую во дворе на Олеко Дундича."}
     scenarios = [
         Scenario("B1 base layout, no database", "/bench/base-layout"),
         Scenario("S1 module page", module_path, "trainee", cookies["trainee"]),
@@ -125,6 +136,8 @@ def prepare(url, size, progress=print):
         Scenario("S4 grading queue, deepest page", deepest, "mentor", cookies["mentor"]),
         Scenario("S5 grade an answer", f"/mentor/submissions/{waiting[-1]}", "mentor", cookies["mentor"],
                  bodies=[urlencode(grade)], paths=[f"/mentor/submissions/{i}" for i in waiting[:-1]]),
+        Scenario("S12 discussion thread, 200 replies", thread_path, "trainee", cookies["trainee"]),
+        Scenario("S13 post a reply", thread_path, "trainee", cookies["trainee"], bodies=[urlencode(reply_body)]),
     ]
     with app.app_context():
         engine = db.engine
@@ -310,6 +323,7 @@ def run_pages(url, size, duration="3s", progress=print):
     (folder / "bench_app.py").write_text(
         "from load import add_base_layout_page\nfrom wsgi import app\n\nadd_base_layout_page(app)\n")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "LMS_BASE_URL": "http://127.0.0.1",
+           "LMS_POST_LIMIT": "1000000 per minute",  # S13 times a reply, not the limit on replies
            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])}
     by_name = {s.name: s for s in scenarios}
     comparison = {}
@@ -337,6 +351,6 @@ def run_pages(url, size, duration="3s", progress=print):
         locked = server.locked_errors()
     finally:
         server.stop()
-    for name in ("S3 submit a practice entry", "S5 grade an answer"):
+    for name in ("S3 submit a practice entry", "S5 grade an answer", "S13 post a reply"):
         results[name]["database_locked"] = locked
     return results, chosen, comparison

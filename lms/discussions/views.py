@@ -1,4 +1,4 @@
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
@@ -44,7 +44,7 @@ def _posting_key():
 
 
 # Posting is limited per person: a runaway script or a bored trainee cannot flood the cohort.
-post_limit = limiter.limit("20 per minute", key_func=_posting_key, methods=["POST"])
+post_limit = limiter.limit(lambda: current_app.config["LMS_POST_LIMIT"], key_func=_posting_key, methods=["POST"])
 
 
 def _work_url(submission=None, entry=None):
