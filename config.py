@@ -41,6 +41,8 @@ class Config:
     MAIL_USERNAME = os.environ.get("MAIL_USERNAME", "")
     MAIL_PASSWORD = os.environ.get("MAIL_PASSWORD", "")
     MAIL_FROM = os.environ.get("MAIL_FROM", "lms@localhost")
+    # SMTP connections one run of send-notifications uses at once.
+    LMS_MAIL_SENDERS = int(os.environ.get("LMS_MAIL_SENDERS", "1"))
     # Hour of the daily e-mail digest, in the programme's time zone (LMS_TIMEZONE).
     LMS_DIGEST_HOUR = int(os.environ.get("LMS_DIGEST_HOUR", "8"))
     BABEL_DEFAULT_LOCALE = "ru"

@@ -10,8 +10,9 @@ one window left is between the server's acceptance and that commit: a sender kil
 message again when its lease ends. Only the message in flight can be in the window, so at most one per crash.
 """
 import smtplib
+import threading
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import timedelta
 from itertools import groupby
 
@@ -41,6 +42,13 @@ class SendResult:
     retrying: int = 0
     failed: int = 0
     dropped: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
+
+    def count(self, what):
+        """One more of `what`, from any of the run's senders; returns the new count."""
+        with self.lock:
+            setattr(self, what, getattr(self, what) + 1)
+            return getattr(self, what)
 
 
 def send_notifications(now=None, progress=None):
@@ -123,10 +131,43 @@ def _claim(now):
 
 
 def send_outbox(result, now=None, progress=None):
+    """Send what is due over LMS_MAIL_SENDERS SMTP connections at once (default 1), each claiming its own
+    batches. One keeps the crash window to one message (see above); N senders can have N messages in flight,
+    for N times the throughput of a sender, which mostly waits for the mail server and the database. An
+    in-memory SQLite database (the tests') has a single connection: one sender."""
     if not mail_configured():
         return result
     total = db.session.scalar(select(db.func.count()).select_from(OutgoingEmail)
                               .where(OutgoingEmail.status == "pending"))
+    db.session.commit()
+    url = db.engine.url
+    senders = 1 if url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:") \
+        else current_app.config["LMS_MAIL_SENDERS"]
+    if senders == 1:
+        _send_batches(result, now, progress, total)
+        return result
+    app, failures = current_app._get_current_object(), []
+
+    def sender():
+        with app.app_context():
+            try:
+                _send_batches(result, now, progress, total)
+            except Exception as error:  # noqa: BLE001  (raised again below, in the command's thread)
+                failures.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=sender) for _ in range(senders)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    if failures:
+        raise failures[0]
+    return result
+
+
+def _send_batches(result, now, progress, total):
     smtp = None
     try:
         while ids := _claim(now or utcnow()):
@@ -140,7 +181,7 @@ def send_outbox(result, now=None, progress=None):
             for email in emails:
                 if email.user_id in inactive:
                     _finish(email, "dropped", "the account was deactivated")
-                    result.dropped += 1
+                    result.count("dropped")
                     continue
                 try:
                     smtp = smtp or smtp_connection()
@@ -157,13 +198,12 @@ def send_outbox(result, now=None, progress=None):
                     smtp = _reset(smtp)
                 else:
                     _finish(email, "sent")
-                    result.sent += 1
-                    if progress and total > BATCH and result.sent % 500 == 0:
-                        progress(result.sent, total)
+                    sent = result.count("sent")
+                    if progress and total > BATCH and sent % 500 == 0:
+                        progress(sent, total)
     finally:
         if smtp is not None:
             _reset(smtp)
-    return result
 
 
 def _reset(smtp):
@@ -192,7 +232,7 @@ def _failure(email, code, reason, result, now):
             status="pending", attempts=attempts, last_error=error, lease_until=None,
             next_attempt_at=(now or utcnow()) + BACKOFF[min(attempts, len(BACKOFF)) - 1]))
         db.session.commit()
-        result.retrying += 1
+        result.count("retrying")
         return
     db.session.execute(update(OutgoingEmail).where(OutgoingEmail.id == email.id).values(
         status="failed", attempts=attempts, last_error=error, lease_until=None))
@@ -200,4 +240,4 @@ def _failure(email, code, reason, result, now):
     notify_admins("email_failed", path_for("notifications.outbox"), email=False, address=email.to_address,
                   error=error[:200])
     db.session.commit()
-    result.failed += 1
+    result.count("failed")

@@ -3,7 +3,6 @@ subscribe to: the sessions of their cohorts and the due dates of their work, in 
 from datetime import UTC, timedelta
 
 from flask import current_app
-from icalendar import Calendar, Event
 
 from lms.clock import programme_timezone, utcnow
 from lms.schedule.agenda import cohorts_of, sessions_of, trainee_deadlines
@@ -16,6 +15,9 @@ def _local(moment):
 
 
 def calendar_feed(user):
+    # Imported here: only the feed needs the library, and every worker would otherwise carry it.
+    from icalendar import Calendar, Event
+
     base = current_app.config["LMS_BASE_URL"]
     host = base.split("://", 1)[-1].split("/", 1)[0]
     calendar = Calendar()
