@@ -31,11 +31,16 @@ def end_of_local_day(day):
 
 
 def default_due_at(cohort, assignment):
-    """The last moment of the due week, counted from the cohort's first day (week 1 is its first seven days)."""
-    week = (assignment.spec or {}).get("due_week")
-    if not week or cohort.starts_on is None:
+    return default_due_on(cohort.starts_on, assignment.spec)
+
+
+def default_due_on(starts_on, spec):
+    """The last moment of the due week (`due_week` in the assignment's spec), counted from the cohort's first day
+    (week 1 is its first seven days)."""
+    week = (spec or {}).get("due_week")
+    if not week or starts_on is None:
         return None
-    return end_of_local_day(cohort.starts_on + timedelta(days=7 * week - 1))
+    return end_of_local_day(starts_on + timedelta(days=7 * week - 1))
 
 
 def cohort_deadlines(cohort, assignments):

@@ -46,11 +46,11 @@ def calendar_feed(user):
             if not now - PAST <= item.due_at <= now + FUTURE:
                 continue
             event = Event()
-            event.add("uid", f"deadline-{item.cohort.id}-{item.assignment.id}-{user.id}@{host}")
+            event.add("uid", f"deadline-{item.cohort_id}-{item.assignment_id}-{user.id}@{host}")
             event.add("dtstamp", now.replace(tzinfo=UTC))
             event.add("dtstart", _local(item.due_at))
             event.add("dtend", _local(item.due_at))
-            event.add("summary", f"Срок: {item.assignment.title}")
-            event.add("url", f"{base}/courses/{item.course.slug}/{item.module.slug}/assignments/{item.assignment.key}")
+            event.add("summary", f"Срок: {item.title}")
+            event.add("url", f"{base}/courses/{item.course_slug}/{item.module_slug}/assignments/{item.key}")
             calendar.add_component(event)
     return calendar.to_ical()
