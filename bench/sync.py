@@ -97,7 +97,10 @@ def module_text(course, n):
         + "    rubric:\n"
         + "".join(f"      - criterion: \"{name}\"\n"
                   f"        description: \"5 баллов: {rng.choice(SENTENCES)} 3 балла: {rng.choice(SENTENCES)}\"\n"
-                  f"        points: 5\n" for name in ("Цель и аудитории", "План выполним", "Учёт и разбор"))
+                  f"        points: 5\n"
+                  "        levels:\n"
+                  + "".join(f"          {p}: \"{rng.choice(SENTENCES)}\"\n" for p in range(5, -1, -1))
+                  for name in ("Цель и аудитории", "План выполним", "Учёт и разбор"))
         + "    pass_score: 10\n"
         f"  - id: {key}-quiz\n"
         f"    title: \"Проверка понимания: модуль {n}\"\n"

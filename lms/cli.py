@@ -3,6 +3,7 @@ import hashlib
 import hmac
 import sys
 from datetime import time, timedelta
+from pathlib import Path
 
 import click
 from flask import current_app
@@ -15,6 +16,7 @@ from lms.backup import BackupError, backup_database
 from lms.bench_data import SIZES, generate_dataset
 from lms.certificates.services import issue_certificates_for_cohort
 from lms.clock import local_today, utcnow
+from lms.curriculum.loader import load_curriculum, quiz_cues
 from lms.curriculum.models import Assignment, Course, Module
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
@@ -66,9 +68,32 @@ def sync_courses_command(check):
         click.echo(f"{len(result.problems)} problem(s); nothing was changed.", err=True)
         sys.exit(1)
     if check:
+        _report_quiz_cues(courses_dir)
         click.echo(f"Check passed: {courses_dir} is valid ({len(result.changed)} item(s) would change).")
     else:
         click.echo(f"Synced {courses_dir}: {len(result.changed)} item(s) changed.")
+
+
+@lms_cli.command("build-course-files")
+@click.argument("course_slug")
+def build_course_files_command(course_slug):
+    """Make the .docx and .pdf of every model document in courses/<course>/files/sources/ into files/."""
+    from lms.curriculum.documents import build_course_files  # python-docx takes 90 ms to import: only when asked
+    folder = Path(current_app.config["LMS_COURSES_DIR"]) / course_slug / "files"
+    if not (folder / "sources").is_dir():
+        raise click.ClickException(f"{folder / 'sources'} does not exist: nothing to build.")
+    names = build_course_files(folder / "sources", folder, report=click.echo)
+    click.echo(f"{len(names)} document(s) built in {folder}; run `flask lms sync-courses` to offer the new files.")
+
+
+def _report_quiz_cues(courses_dir):
+    """The two shares that show whether quiz keys can be guessed by length or position, with a warning when off."""
+    sources, _problems = load_curriculum(courses_dir, render=False)
+    for course in sources:
+        cues = quiz_cues(course)
+        click.echo(f"{course.slug}: {cues}")
+        for warning in cues.warnings():
+            click.echo(f"warning: {course.slug}: {warning}", err=True)
 
 
 @lms_cli.command("create-user")

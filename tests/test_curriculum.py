@@ -71,14 +71,127 @@ def test_fixture_course_loads_cleanly(courses):
      "parents_on_leave, local_business)"),
     ("    min_hours: 2", "    min_hours: -1", f"{INTRO}:44: 'min_hours' is required and must be a positive number"),
     ("estimated_minutes: 30", "estimated_minutes: 30\ntitel: typo",
-     f"{INTRO}:7: unknown field 'titel' (allowed: assignments, estimated_minutes, outcomes, practice, title)"),
+     f"{INTRO}:7: unknown field 'titel' (allowed: assignments, estimated_minutes, files, outcomes, practice, title)"),
     ("outcomes:\n", "outcomes: [unclosed\n", f"{INTRO}:6: YAML error: expected ',' or ']', but got ':'"),
     ("    rubric:", "    questions: []\n    rubric:",
      f"{INTRO}:13: 'questions' belongs to quizzes, not to 'text' assignments"),
+    ('        levels: {5: "Названы жители, места и проблемы", 4: "Не хватает одного из трёх", '
+     '3: "Названы два из трёх", 2: "Названо одно, подробно", 1: "Названо одно, вскользь", 0: "Ничего не названо"}\n',
+     '        description: "Без уровней"\n',
+     f"{INTRO}:14: 'levels' is required: a descriptor for every score from 5 down to 0"),
+    (' 4: "Не хватает одного из трёх",', "", f"{INTRO}:15: no descriptor for 4 point(s): describe every score from 5 "
+                                             "down to 0"),
+    (' 4: "Не хватает одного из трёх",', ' 4: "",', f"{INTRO}:15: the descriptor for 4 point(s) must be text"),
+    (' 4: "Не хватает одного из трёх",', ' 7: "Сверх",', f"{INTRO}:15: the keys of 'levels' must be whole numbers "
+                                                       "from 0 to 5"),
+    ('        points: 5\n      - criterion: "Конкретность"', '        points: 5\n        critical: yes please\n'
+     '      - criterion: "Конкретность"', f"{INTRO}:17: 'critical' must be true or false"),
 ])
 def test_module_validation_rules(courses, old, new, expected):
     edit(courses, "01-intro.md", old, new)
     assert expected in problems(courses)
+
+
+PARTNERS = "courses/fixture-course/03-partners.md"
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("path: files/pamyatka.pdf", "path: files/../01-intro.md",
+     f"{PARTNERS}:7: 'files/../01-intro.md' is outside the course's files/ folder"),
+    ("path: files/pamyatka.pdf", "path: /etc/passwd",
+     f"{PARTNERS}:7: 'path' is required: a file in the course's files/ folder, e.g. files/consent.docx"),
+    ("path: files/pamyatka.pdf", "path: files/missing.pdf", f"{PARTNERS}:7: 'files/missing.pdf' does not exist"),
+    ("path: files/pamyatka.pdf", "path: files/notes.txt",
+     f"{PARTNERS}:7: 'files/notes.txt': only .pdf, .docx, .odt, .xlsx, .ods files can be offered"),
+    ("path: files/pamyatka.pdf", "path: files/fake.docx", f"{PARTNERS}:7: 'files/fake.docx' is not a real DOCX file"),
+    ('    title: "Памятка партнёру"\n', "", f"{PARTNERS}:7: 'title' is required and must be text"),
+])
+def test_module_files_must_be_real_documents_inside_the_course(courses, old, new, expected):
+    (courses / "fixture-course" / "files" / "notes.txt").write_text("заметки")
+    (courses / "fixture-course" / "files" / "fake.docx").write_bytes(b"%PDF-1.4 not a docx")
+    edit(courses, "03-partners.md", old, new)
+    assert expected in problems(courses)
+
+
+def test_a_module_slug_cannot_hide_a_course_page(courses):
+    shutil.copy(courses / "fixture-course" / "03-partners.md", courses / "fixture-course" / "04-files.md")
+    assert problems(courses) == ["courses/fixture-course/04-files.md:1: 'files' cannot be a module slug: the course "
+                                 "has a page of that name"]
+
+
+PLAN = """sessions:
+  - kind: seminar
+    title: "Вводный интенсив"
+    week: 1
+    day: 6
+    start: "11:00"
+    end: "17:00"
+    module: intro
+  - kind: case_club
+    title: "Кейс-клуб"
+    week: 2
+    day: 3
+    start: "19:00"
+    end: "21:00"
+    every_weeks: 2
+    until_week: 8
+"""
+
+
+def test_the_course_plan_of_sessions_loads(courses):
+    edit(courses, "course.md", "  min_activity_types: 2\n", "  min_activity_types: 2\n" + PLAN)
+    (course,), found = load_curriculum(courses)
+    assert found == []
+    assert course.sessions[1] == {"kind": "case_club", "title": "Кейс-клуб", "week": 2, "day": 3, "start": "19:00",
+                                  "end": "21:00", "module": None, "every_weeks": 2, "until_week": 8, "note": ""}
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    ("kind: seminar", "kind: lecture", ":10: 'kind' must be one of: seminar, supervision, case_club, excursion, other"),
+    ("day: 6", "day: 8", ":13: 'day' is the day of the week: 1 (Monday) to 7 (Sunday)"),
+    ('end: "17:00"', 'end: "10:00"', ":15: 'end' must be after 'start'"),
+    ('start: "11:00"', 'start: "11 am"', ":14: 'start' must be a time as \"HH:MM\""),
+    ("module: intro", "module: nowhere", ":16: module 'nowhere' is not a module of this course"),
+    ("    until_week: 8\n", "", ":17: a repeated session needs both 'every_weeks' and 'until_week'"),
+    ("until_week: 8", "until_week: 1", ":24: 'until_week' must be after 'week' and at most 104"),
+])
+def test_course_plan_validation_rules(courses, old, new, expected):
+    edit(courses, "course.md", "  min_activity_types: 2\n", "  min_activity_types: 2\n" + PLAN.replace(old, new))
+    assert "courses/fixture-course/course.md" + expected in problems(courses)
+
+
+def test_the_mentors_guide_needs_a_title(courses):
+    edit(courses, "mentors-guide.md", 'title: "Руководство наставника"', 'titel: "Руководство"')
+    assert problems(courses) == [
+        "courses/fixture-course/mentors-guide.md:2: unknown field 'titel' (allowed: title)",
+        "courses/fixture-course/mentors-guide.md:2: 'title' is required and must be text"]
+
+
+def test_quiz_cues_are_reported_by_the_check(app, courses, runner):
+    runner.app.config["LMS_COURSES_DIR"] = str(courses)
+    result = runner.invoke(args=["lms", "sync-courses", "--check"])
+    assert result.exit_code == 0
+    # Both fixture questions key the longest option, at positions A and B.
+    assert "fixture-course: 2 quiz questions: key longest in 100%; key position A 50%, B 50%, C 0%, D 0%" \
+        in result.output
+    assert "warning: fixture-course: the keyed answer is the longest option in 100% of questions (at most 30%)" \
+        in result.output
+    assert "warning: fixture-course: option C is keyed in 0% of questions (15%-35%)" in result.output
+    assert "Check passed" in result.output
+
+
+def test_a_course_without_cues_gets_no_warning(courses, runner):
+    runner.app.config["LMS_COURSES_DIR"] = str(courses)
+    quiz = [(f"q{n}", ["Да, сразу", "Нет", "Позже, после встречи", "Не знаю"], n % 4) for n in range(8)]
+    text = "".join(f"      - id: {qid}\n        text: \"Вопрос {qid}\"\n        options: {options}\n"
+                   f"        answer: \"{options[key]}\"\n" for qid, options, key in quiz)
+    path = courses / "fixture-course" / "01-intro.md"
+    source = path.read_text(encoding="utf-8")
+    start, end = source.index("    questions:\n") + len("    questions:\n"), source.index("practice:\n")
+    path.write_text(source[:start] + text + source[end:], encoding="utf-8")
+    result = runner.invoke(args=["lms", "sync-courses", "--check"])
+    assert result.exit_code == 0, result.output
+    assert "warning" not in result.output
 
 
 def test_course_validation_rules(courses):
@@ -245,7 +358,7 @@ def test_cli_prints_every_problem_and_fails(app, courses, runner):
     result = runner.invoke(args=["lms", "sync-courses", "--check"])
     assert result.exit_code == 1
     assert f"{INTRO}:10: 'kind' must be one of: text, file, quiz" in result.output
-    assert "courses/fixture-course/02-events.md:18: 'pass_score' 60 is more than the rubric's total of 10 points" \
+    assert "courses/fixture-course/02-events.md:19: 'pass_score' 60 is more than the rubric's total of 10 points" \
         in result.output
 
 
@@ -281,3 +394,52 @@ def test_rendered_module_has_table_of_contents_tables_and_admonitions(app, cours
     assert 'id="зачем-нужен-центр"' in intro.body_html
     events = db.session.scalar(select(Module).filter_by(slug="events"))
     assert '<div class="admonition tip">' in events.body_html
+
+
+SOURCE = """# Согласие на съёмку
+
+*Образец: адаптируйте под свой центр.*
+
+## Что разрешаю
+
+- [ ] фотосъёмку;
+- [ ] **видеосъёмку**.
+
+Подписи:
+
+1. Подпись: __________
+2. Дата: __________
+
+| Статья | Сумма, ₽ |
+| --- | --- |
+| Краски | 9 500 |
+"""
+
+
+def test_model_documents_are_built_as_docx_and_pdf_from_their_sources(app, courses, runner):
+    from docx import Document
+    from pypdf import PdfReader
+    runner.app.config["LMS_COURSES_DIR"] = str(courses)
+    sources = courses / "fixture-course" / "files" / "sources"
+    sources.mkdir()
+    (sources / "soglasie.md").write_text(SOURCE, encoding="utf-8")
+    result = runner.invoke(args=["lms", "build-course-files", "fixture-course"])
+    assert result.exit_code == 0 and "1 document(s) built" in result.output
+    folder = courses / "fixture-course" / "files"
+    document = Document(str(folder / "soglasie.docx"))
+    assert [p.text for p in document.paragraphs if p.text] == [
+        "Согласие на съёмку", "Образец: адаптируйте под свой центр.", "Что разрешаю", "[ ] фотосъёмку;",
+        "[ ] видеосъёмку.", "Подписи:", "1. Подпись: __________", "2. Дата: __________"]
+    assert [c.text for c in document.tables[0].rows[1].cells] == ["Краски", "9 500"]
+    assert any(run.bold for p in document.paragraphs for run in p.runs if run.text == "видеосъёмку")
+    text = "".join(page.extract_text() for page in PdfReader(folder / "soglasie.pdf").pages)
+    assert "Согласие на съёмку" in text and "Краски" in text and "9 500" in text
+    # A module can then offer them; the sync checks they are real documents.
+    edit(courses, "03-partners.md", "files:\n", "files:\n  - path: files/soglasie.docx\n    title: \"Согласие\"\n")
+    assert problems(courses) == []
+
+
+def test_building_documents_needs_a_sources_folder(app, courses, runner):
+    runner.app.config["LMS_COURSES_DIR"] = str(courses)
+    result = runner.invoke(args=["lms", "build-course-files", "fixture-course"])
+    assert result.exit_code == 1 and "sources does not exist" in result.output

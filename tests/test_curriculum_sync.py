@@ -24,6 +24,7 @@ assignments:
     rubric:
       - criterion: "Полнота"
         points: 5
+        levels: {{5: "Всё раскрыто", 4: "Почти всё", 3: "Половина", 2: "Меньше половины", 1: "Одна мысль", 0: "Ничего"}}
     pass_score: 3
   - id: quiz-{n}
     title: "Тест {n}"
@@ -114,7 +115,7 @@ def test_unchanged_files_are_checked_again_when_the_rules_change(app, tmp_path, 
     monkeypatch.setattr(loader, "RULES", b"other rules")
     result = sync_curriculum(tmp_path / "courses")
     assert [str(p) for p in result.problems] == [
-        f"courses/big/0{n}-m{n}.md:28: unknown activity type 'workshop_class' (known: event_organisation)"
+        f"courses/big/0{n}-m{n}.md:29: unknown activity type 'workshop_class' (known: event_organisation)"
         for n in (1, 2, 3)]
 
 

@@ -302,6 +302,38 @@ def test_bad_grades_get_a_clear_message_and_change_nothing(client, people, decis
     assert (submission.status, submission.score, submission.version) == ("submitted", None, 1)
 
 
+def test_every_score_of_the_rubric_is_described_on_the_grading_page(client, people):
+    submission = submitted_essay(people)
+    login(client, people.mentor)
+    page = client.get(f"/mentor/submissions/{submission.id}").get_data(as_text=True)
+    # One radio button per score, each beside its descriptor, so two mentors read the same scale.
+    assert page.count('name="score-0"') == 6 and page.count('name="score-1"') == 6
+    assert "Не хватает одного из трёх" in page and "Нет текста" in page
+    assert 'href="/courses/fixture-course/mentors-guide"' in page
+
+
+def test_a_zero_on_a_gate_criterion_returns_the_work_whatever_the_total(app, client, people):
+    plan = submit_files(people.trainee, assignment("events-plan"), [check_upload("plan.pdf", PDF)])
+    db.session.commit()
+    login(client, people.mentor)
+    page = page_text(client.get(f"/mentor/submissions/{plan.id}"))
+    assert "Цель (0–4) · критерий-порог" in page and "возвращает работу на доработку" in page
+    # 0 + 6 reaches the pass mark of 6, but "Цель" is a gate.
+    refused = grade(client, plan, "pass", "Хорошо", ("0", "6"))
+    assert refused.status_code == 400 and "критерий-порог" in page_text(refused)
+    db.session.refresh(plan)
+    assert (plan.status, plan.score) == ("submitted", None)
+    assert grade(client, plan, "fail", "Нет цели", ("0", "6")).status_code == 400
+    assert grade(client, plan, "return", "Сформулируйте цель.", ("0", "6")).status_code == 302
+    db.session.refresh(plan)
+    assert (plan.status, plan.score) == ("returned", 6)
+
+    trainee = app.test_client()
+    login(trainee, people.trainee)
+    text = page_text(trainee.get(PLAN))
+    assert "критерий-порог оценён нулём" in text and "Сформулируйте цель." in text
+
+
 def test_changing_a_grade_needs_a_reason_and_is_audited(client, people):
     submission = submitted_essay(people)
     login(client, people.mentor)

@@ -121,3 +121,29 @@ def test_one_person_with_several_roles_sees_each_part(client, people, make_user,
     text = page_text(client.get("/"))
     assert "Все курсы" in text and "Мои группы" in text and "Группа 2" in text
     assert "администратор, наставник" in text
+
+
+def test_module_documents_are_listed_and_downloaded(app, client, people):
+    login(client, people.trainee)
+    page = page_text(client.get("/courses/fixture-course/partners"))
+    assert "Документы: скачайте и адаптируйте" in page and "Памятка партнёру (PDF, 1 KB)" in page
+    response = client.get("/courses/fixture-course/files/pamyatka.pdf")
+    assert response.status_code == 200 and response.data.startswith(b"%PDF-")
+    assert response.headers["Content-Type"] == "application/pdf"
+    assert response.headers["Content-Disposition"] == "attachment; filename=pamyatka.pdf"
+    # Only documents a module lists are served: nothing else of the course folder.
+    for path in ("/courses/fixture-course/files/../course.md", "/courses/fixture-course/files/%2e%2e/course.md",
+                 "/courses/fixture-course/files/other.pdf", "/courses/fixture-course/files/"):
+        assert client.get(path).status_code == 404, path
+
+
+def test_the_mentors_guide_is_for_staff_only(app, client, people):
+    login(client, people.trainee)
+    assert "Руководство наставника" not in page_text(client.get("/courses/fixture-course"))
+    assert client.get("/courses/fixture-course/mentors-guide").status_code == 403
+    mentor = app.test_client()
+    login(mentor, people.mentor)
+    assert "Руководство наставника" in page_text(mentor.get("/courses/fixture-course"))
+    guide = page_text(mentor.get("/courses/fixture-course/mentors-guide"))
+    assert "слушатели эту страницу не видят" in guide and "Образец ответа на проходном уровне" in guide
+    assert mentor.get("/courses/other-course/mentors-guide").status_code == 404

@@ -298,3 +298,46 @@ def test_matrix_and_trainee_record_show_attendance(app, people):
     assert "50%" in page_text(client.get(f"/admin/cohorts/{people.cohort.id}"))
     record = page_text(client.get(f"/admin/cohorts/{people.cohort.id}/trainees/{people.trainee.id}"))
     assert "Посещено 50% занятий, на которых отмечали (отметок: 3)." in record
+
+
+# --- the course's plan of sessions -------------------------------------------------------------
+
+def test_a_cohort_schedule_is_made_from_the_course_plan(app, people, courses):  # noqa: F811
+    from tests.test_curriculum import PLAN
+    edit(courses, "course.md", "  min_activity_types: 2\n", "  min_activity_types: 2\n" + PLAN)
+    assert sync_curriculum(courses).ok
+    db.session.commit()
+    people.cohort.starts_on, people.cohort.ends_on = date(2027, 2, 3), date(2027, 3, 20)  # a Wednesday
+    db.session.commit()
+    client = app.test_client()
+    login(client, people.mentor)
+    schedule = client.get(f"/cohorts/{people.cohort.id}/schedule").get_data(as_text=True)
+    assert f"/cohorts/{people.cohort.id}/schedule/plan" in schedule
+    url = f"/cohorts/{people.cohort.id}/schedule/plan"
+    preview = page_text(client.get(url))
+    # Week 1 is the seven days from Wednesday 3 February: its Saturday is the 6th; the case club (Wednesdays of
+    # weeks 2, 4, 6, 8) meets on 10 and 24 February and 10 March, and 24 March is after the cohort ends.
+    assert "06.02.2027 11:00–17:00 семинар Вводный интенсив Введение" in preview
+    assert "24.03.2027 19:00–21:00 кейс-клуб Кейс-клуб · после окончания группы: не назначается" in preview
+    assert "Назначить 4 занятия" in preview and count(CohortSession) == 0
+    assert post(client, url, {}).status_code == 302
+    sessions = db.session.scalars(select(CohortSession).order_by(CohortSession.starts_at)).all()
+    assert [s.title for s in sessions] == ["Вводный интенсив"] + ["Кейс-клуб"] * 3
+    assert sessions[0].module.slug == "intro" and sessions[0].series is None
+    assert len({s.series for s in sessions[1:]}) == 1 and sessions[1].series
+    assert "В группе уже 4 занятия" in page_text(client.get(url))
+
+
+def test_the_plan_needs_the_cohort_start_and_course_plan(app, people, courses):  # noqa: F811
+    client = app.test_client()
+    login(client, people.mentor)
+    url = f"/cohorts/{people.cohort.id}/schedule/plan"
+    assert "В курсе нет плана занятий" in page_text(client.get(url))
+    from tests.test_curriculum import PLAN
+    edit(courses, "course.md", "  min_activity_types: 2\n", "  min_activity_types: 2\n" + PLAN)
+    assert sync_curriculum(courses).ok
+    people.cohort.starts_on = None
+    db.session.commit()
+    refused = post(client, url, {})
+    assert refused.status_code == 400 and "Сначала укажите дату начала группы" in page_text(refused)
+    assert count(CohortSession) == 0

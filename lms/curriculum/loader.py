@@ -19,25 +19,48 @@ import yaml
 
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.rendering import RENDERER_VERSION, render_markdown
+from lms.schedule.kinds import SESSION_KINDS
 
 # libyaml when it is installed: the pure-Python parser took half the time of loading a course.
 FAST_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A course's hash covers the rules that checked it (this file and the activity codes), so that files which
 # did not change are checked again, not skipped, once the rules change.
-RULES = hashlib.sha256(Path(__file__).read_bytes() + repr((ACTIVITY_TYPES, AUDIENCES)).encode()).digest()
+RULES = hashlib.sha256(Path(__file__).read_bytes()
+                      + repr((ACTIVITY_TYPES, AUDIENCES, SESSION_KINDS)).encode()).digest()
 MODULE_FILE = re.compile(r"^(\d{2})-([a-z0-9][a-z0-9-]*)\.md$")
 STABLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 KINDS = ("text", "file", "quiz")
 
-COURSE_KEYS = {"title", "slug", "language", "certificate"}
+COURSE_KEYS = {"title", "slug", "language", "certificate", "sessions"}
 CERTIFICATE_KEYS = {"required_assignments", "practice_hours", "min_activity_types", "attendance"}
-MODULE_KEYS = {"title", "outcomes", "estimated_minutes", "assignments", "practice"}
+MODULE_KEYS = {"title", "outcomes", "estimated_minutes", "assignments", "practice", "files"}
 ASSIGNMENT_KEYS = {"id", "title", "kind", "prompt", "rubric", "pass_score", "questions", "attempts",
                    "counts", "retired", "due_week"}
 MAX_DUE_WEEK = 104
-CRITERION_KEYS = {"criterion", "description", "points"}
+# Quiz keys must not give themselves away (see courses/README.md): the keyed option may be the longest in at most
+# this share of a course's questions, and each of the positions A-D must be keyed in a share within these bounds.
+LONGEST_KEY_SHARE = 0.30
+KEY_POSITION_SHARES = (0.15, 0.35)
+CRITERION_KEYS = {"criterion", "description", "points", "levels", "critical"}
 QUESTION_KEYS = {"id", "text", "options", "answer", "explanation"}
 PRACTICE_KEYS = {"id", "title", "activity_types", "audiences", "min_hours", "description"}
+FILE_KEYS = {"path", "title"}
+SESSION_KEYS = {"kind", "title", "week", "day", "start", "end", "module", "every_weeks", "until_week", "note"}
+TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+# The mentors' guide: a staff-only page of the course, beside course.md.
+STAFF_GUIDE = "mentors-guide.md"
+# Module slugs that would hide a page of the course.
+RESERVED_SLUGS = {"files", "mentors-guide"}
+# Documents a module offers for download, from the course's files/ folder: suffix -> (magic bytes, label, MIME type).
+ZIP = b"PK\x03\x04"
+COURSE_FILE_TYPES = {
+    ".pdf": (b"%PDF-", "PDF", "application/pdf"),
+    ".docx": (ZIP, "DOCX", "application/vnd.openxmlformats-officedocument.wordprocessingml.document"),
+    ".odt": (ZIP, "ODT", "application/vnd.oasis.opendocument.text"),
+    ".xlsx": (ZIP, "XLSX", "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+    ".ods": (ZIP, "ODS", "application/vnd.oasis.opendocument.spreadsheet"),
+}
+MAX_COURSE_FILE = 10 * 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -74,6 +97,7 @@ class ModuleSource:
     assignments: list
     path: str
     source_hash: str
+    files: list = field(default_factory=list)
     body_markdown: str = ""
     id_lines: list = field(default_factory=list, repr=False)  # (id, line) for the uniqueness check
     pending: list = field(default_factory=list, repr=False)  # Markdown not rendered yet, see render()
@@ -97,7 +121,14 @@ class CourseSource:
     path: str
     source_hash: str
     modules: list = field(default_factory=list)
+    sessions: list = field(default_factory=list)
+    staff_guide_title: str = ""
+    staff_guide_html: str = ""
+    staff_guide_toc_html: str = ""
     pending: list = field(default_factory=list, repr=False)
+
+    def set_staff_guide(self, rendered):
+        self.staff_guide_html, self.staff_guide_toc_html = rendered
 
     def render(self):
         """Fill in overview_html; each module renders its own text."""
@@ -119,6 +150,41 @@ class UnchangedCourse:
 
     def render(self):
         return self
+
+
+@dataclass(frozen=True)
+class QuizCues:
+    """How a course's quiz keys could be guessed without knowing the answer: by length and by position."""
+    questions: int
+    longest: float
+    positions: dict  # "A".."D" -> share of questions keyed there
+
+    def warnings(self):
+        found = []
+        if self.questions and self.longest > LONGEST_KEY_SHARE:
+            found.append(f"the keyed answer is the longest option in {self.longest:.0%} of questions "
+                         f"(at most {LONGEST_KEY_SHARE:.0%})")
+        low, high = KEY_POSITION_SHARES
+        for letter, share in self.positions.items():
+            if self.questions and not low <= share <= high:
+                found.append(f"option {letter} is keyed in {share:.0%} of questions ({low:.0%}-{high:.0%})")
+        return found
+
+    def __str__(self):
+        shares = ", ".join(f"{letter} {share:.0%}" for letter, share in self.positions.items())
+        return f"{self.questions} quiz questions: key longest in {self.longest:.0%}; key position {shares}"
+
+
+def quiz_cues(course):
+    """QuizCues over the active quizzes' single-answer questions; ties for the longest option count as longest."""
+    keyed = [(question["options"], question["answers"][0]) for module in course.modules
+             for assignment in module.assignments if assignment.kind == "quiz" and not assignment.retired
+             for question in assignment.spec["questions"] if len(question["answers"]) == 1]
+    total = len(keyed) or 1
+    longest = sum(len(key) >= max(map(len, options)) for options, key in keyed)
+    positions = {letter: sum(options.index(key) == i for options, key in keyed) / total
+                 for i, letter in enumerate("ABCD")}
+    return QuizCues(questions=len(keyed), longest=longest / total, positions=positions)
 
 
 def _render(pending):
@@ -266,7 +332,7 @@ def _module_files(course_dir, root):
     """[(path, display path, number, slug, raw bytes or a Problem about the file name)] in file-name order."""
     files, positions = [], {}
     for path in sorted(course_dir.glob("*.md")):
-        if path.name == "course.md":
+        if path.name in ("course.md", STAFF_GUIDE):
             continue
         display = _display(path, root)
         match = MODULE_FILE.match(path.name)
@@ -276,6 +342,10 @@ def _module_files(course_dir, root):
                             "(two digits, latin lowercase letters, digits and hyphens)")))
             continue
         number = int(match.group(1))
+        if match.group(2) in RESERVED_SLUGS:
+            files.append((path, display, None, None, Problem(
+                display, 1, f"'{match.group(2)}' cannot be a module slug: the course has a page of that name")))
+            continue
         if number in positions:
             files.append((path, display, None, None, Problem(
                 display, 1, f"module number {match.group(1)} is already used by {positions[number]}")))
@@ -294,9 +364,15 @@ def _load_course(course_dir, root, problems, known_hashes):
     raw = course_path.read_bytes()
     files = _module_files(course_dir, root)
     readable = [f for f in files if not isinstance(f[-1], Problem)]
+    guide_path = course_dir / STAFF_GUIDE
+    guide_raw = guide_path.read_bytes() if guide_path.is_file() else None
     digest = hashlib.sha256(RULES + RENDERER_VERSION.encode() + raw)
     for path, *_, content in readable:
         digest.update(path.name.encode() + b"\0" + content)
+    digest.update(b"\0guide\0" + (guide_raw or b""))
+    for path in sorted((course_dir / "files").rglob("*")):
+        if path.is_file():
+            digest.update(str(path.relative_to(course_dir)).encode() + b"\0" + path.read_bytes())
     source_hash = digest.hexdigest()
     if known_hashes.get(course_dir.name) == source_hash and len(readable) == len(files):
         # The database holds these very files, checked by these very rules when they were synced.
@@ -330,13 +406,72 @@ def _load_course(course_dir, root, problems, known_hashes):
     # would also be reported as every requirement that points into it.
     certificate = _load_certificate(source, meta.get("certificate"), modules,
                                     check_ids=len(modules) == len(readable))
+    sessions = _load_sessions(source, meta.get("sessions", []), {m.slug for m in modules})
+    guide = SourceFile(guide_path, _display(guide_path, root), problems, guide_raw) if guide_raw is not None else None
+    guide_title = ""
+    if guide is not None and guide.meta is not None:
+        guide.check_keys(guide.meta, {"title"}, ())
+        guide_title = guide.require_text(guide.meta, "title", ())
     if len(problems) > before:
         return None
     course = CourseSource(slug=slug, title=title, language=language, overview_html="", certificate=certificate,
-                          path=source.display_path, source_hash=source_hash, modules=modules)
+                          path=source.display_path, source_hash=source_hash, modules=modules, sessions=sessions,
+                          staff_guide_title=guide_title)
     source.later(source.body, partial(setattr, course, "overview_html"))
+    if guide is not None:
+        source.later(guide.body, course.set_staff_guide, with_toc=True)
     course.pending = source.pending
     return course
+
+
+def _load_sessions(source, sessions, module_slugs):
+    """The cohort plan of course.md: sessions by week of the cohort, from which a cohort's schedule is made."""
+    if not isinstance(sessions, list):
+        source.error(("sessions",), "'sessions' must be a list of sessions")
+        return []
+    plan = []
+    for i, item in enumerate(sessions):
+        path = ("sessions", i)
+        if not isinstance(item, dict):
+            source.error(path, "each session needs 'kind', 'title', 'week', 'day', 'start' and 'end'")
+            continue
+        source.check_keys(item, SESSION_KEYS, path)
+        before = len(source.problems)
+        if item.get("kind") not in SESSION_KINDS:
+            source.error(path + ("kind",) if "kind" in item else path,
+                         f"'kind' must be one of: {', '.join(SESSION_KINDS)}")
+        title = source.require_text(item, "title", path)
+        week = source.require_int(item, "week", path, minimum=1)
+        day = source.require_int(item, "day", path, minimum=1)
+        if day is not None and day > 7:
+            source.error(path + ("day",), "'day' is the day of the week: 1 (Monday) to 7 (Sunday)")
+        times = [item.get(key) for key in ("start", "end")]
+        for key, value in zip(("start", "end"), times, strict=True):
+            if not isinstance(value, str) or not TIME.match(value):
+                source.error(path + (key,) if key in item else path, f"'{key}' must be a time as \"HH:MM\"")
+        if all(isinstance(v, str) and TIME.match(v) for v in times) and times[1] <= times[0]:
+            source.error(path + ("end",), "'end' must be after 'start'")
+        module = item.get("module")
+        if module is not None and module not in module_slugs:
+            source.error(path + ("module",), f"module '{module}' is not a module of this course")
+        every = item.get("every_weeks")
+        until = item.get("until_week")
+        if (every is None) != (until is None):
+            source.error(path, "a repeated session needs both 'every_weeks' and 'until_week'")
+        elif every is not None:
+            if isinstance(every, bool) or not isinstance(every, int) or not 1 <= every <= 8:
+                source.error(path + ("every_weeks",), "'every_weeks' must be a whole number from 1 to 8")
+            elif isinstance(until, bool) or not isinstance(until, int) or not (week or 0) < until <= MAX_DUE_WEEK:
+                source.error(path + ("until_week",), f"'until_week' must be after 'week' and at most {MAX_DUE_WEEK}")
+        note = item.get("note") or ""
+        if not isinstance(note, str):
+            source.error(path + ("note",), "'note' must be text")
+        if len(source.problems) > before:
+            continue
+        plan.append({"kind": item["kind"], "title": title, "week": week, "day": day, "start": times[0],
+                     "end": times[1], "module": module, "every_weeks": every, "until_week": until,
+                     "note": note.strip()})
+    return plan
 
 
 def _check_ids(modules, problems):
@@ -420,16 +555,63 @@ def _load_module(path, display, number, slug, problems, raw=None):
             practice.append(task)
             id_lines.append((task["id"], source.line(("practice", i, "id"))))
 
+    files, digest = _load_files(source, meta.get("files", []), Path(path).parent)
     if len(problems) > before:
         return None
     module = ModuleSource(slug=slug, position=number, title=title, outcomes=[o.strip() for o in outcomes],
                           estimated_minutes=minutes, body_html="", toc_html="",
                           practice=practice, assignments=assignments, path=display,
-                          source_hash=hashlib.sha256(RENDERER_VERSION.encode() + source.raw).hexdigest(),
-                          body_markdown=source.body, id_lines=id_lines)
+                          source_hash=hashlib.sha256(RENDERER_VERSION.encode() + source.raw + digest).hexdigest(),
+                          files=files, body_markdown=source.body, id_lines=id_lines)
     source.later(source.body, module.set_body_html, with_toc=True)
     module.pending = source.pending
     return module
+
+
+def _load_files(source, items, course_dir):
+    """([{"name", "title", "format", "size"}], digest of their bytes) for the documents a module offers; each must
+    be a file of an allowed type and size inside the course's files/ folder."""
+    if not isinstance(items, list):
+        source.error(("files",), "'files' must be a list of documents with 'path' and 'title'")
+        return [], b""
+    folder = (course_dir / "files").resolve()
+    files, digest = [], hashlib.sha256()
+    for i, item in enumerate(items):
+        path = ("files", i)
+        if not isinstance(item, dict):
+            source.error(path, "each file needs 'path' (files/...) and 'title'")
+            continue
+        source.check_keys(item, FILE_KEYS, path)
+        title = source.require_text(item, "title", path)
+        relative = item.get("path")
+        if not isinstance(relative, str) or not relative.startswith("files/") or "\\" in relative:
+            source.error(path + ("path",) if "path" in item else path,
+                         "'path' is required: a file in the course's files/ folder, e.g. files/consent.docx")
+            continue
+        target = (course_dir / relative).resolve()
+        if not target.is_relative_to(folder) or target == folder:
+            source.error(path + ("path",), f"'{relative}' is outside the course's files/ folder")
+            continue
+        kind = COURSE_FILE_TYPES.get(target.suffix.lower())
+        if kind is None:
+            source.error(path + ("path",), f"'{relative}': only {', '.join(COURSE_FILE_TYPES)} files can be offered")
+            continue
+        if not target.is_file():
+            source.error(path + ("path",), f"'{relative}' does not exist")
+            continue
+        content = target.read_bytes()
+        if not content or len(content) > MAX_COURSE_FILE:
+            source.error(path + ("path",), f"'{relative}' must be 1 byte to {MAX_COURSE_FILE // 1024 // 1024} MB")
+            continue
+        if not content.startswith(kind[0]):
+            source.error(path + ("path",), f"'{relative}' is not a real {kind[1]} file")
+            continue
+        if not title:
+            continue
+        digest.update(relative.encode() + b"\0" + content)
+        files.append({"name": str(target.relative_to(folder).as_posix()), "title": title, "format": kind[1],
+                      "size": len(content)})
+    return files, digest.digest() if files else b""
 
 
 def _check_id(source, item, path):
@@ -489,7 +671,7 @@ def _load_rubric(source, item, path):
     for i, criterion in enumerate(rubric):
         cpath = path + ("rubric", i)
         if not isinstance(criterion, dict):
-            source.error(cpath, "each rubric criterion needs 'criterion', 'description' and 'points'")
+            source.error(cpath, "each rubric criterion needs 'criterion', 'points' and 'levels'")
             ok = False
             continue
         source.check_keys(criterion, CRITERION_KEYS, cpath)
@@ -499,11 +681,17 @@ def _load_rubric(source, item, path):
         if not isinstance(description, str):
             source.error(cpath + ("description",), "'description' must be text")
             ok = False
-        if not name or points is None:
+        critical = criterion.get("critical", False)
+        if not isinstance(critical, bool):
+            source.error(cpath + ("critical",), "'critical' must be true or false")
+            ok = False
+        levels = _load_levels(source, criterion.get("levels"), points, cpath)
+        if not name or points is None or levels is None:
             ok = False
             continue
         total += points
-        criteria.append({"criterion": name, "description": str(description).strip(), "points": points})
+        criteria.append({"criterion": name, "description": str(description).strip(), "points": points,
+                         "levels": levels, "critical": critical})
     pass_score = source.require_int(item, "pass_score", path)
     if pass_score is not None and ok and pass_score > total:
         source.error(path + ("pass_score",), f"'pass_score' {pass_score} is more than the rubric's "
@@ -512,6 +700,31 @@ def _load_rubric(source, item, path):
     if not ok or pass_score is None:
         return None
     return {"rubric": criteria, "max_score": total, "pass_score": pass_score}
+
+
+def _load_levels(source, levels, points, path):
+    """[{"points", "text"}] from the highest value down: one descriptor for every score from 0 to points, so that two
+    mentors reading the same work give it the same score."""
+    if points is None:
+        return None
+    expected = set(range(points + 1))
+    if not isinstance(levels, dict) or not levels:
+        source.error(path + ("levels",) if levels is not None else path,
+                     f"'levels' is required: a descriptor for every score from {points} down to 0")
+        return None
+    given = {key for key in levels if isinstance(key, int) and not isinstance(key, bool)}
+    if given != set(levels) or not given <= expected:
+        source.error(path + ("levels",), f"the keys of 'levels' must be whole numbers from 0 to {points}")
+        return None
+    if missing := sorted(expected - given, reverse=True):
+        source.error(path + ("levels",), "no descriptor for " + ", ".join(map(str, missing))
+                     + f" point(s): describe every score from {points} down to 0")
+        return None
+    for key, text in levels.items():
+        if not isinstance(text, str) or not text.strip():
+            source.error(path + ("levels", key), f"the descriptor for {key} point(s) must be text")
+            return None
+    return [{"points": key, "text": levels[key].strip()} for key in sorted(given, reverse=True)]
 
 
 def _load_quiz(source, item, path):

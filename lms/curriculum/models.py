@@ -1,3 +1,5 @@
+from sqlalchemy.orm import deferred
+
 from lms.clock import utcnow
 from lms.extensions import db
 
@@ -12,6 +14,12 @@ class Course(db.Model):
     overview_html = db.Column(db.Text, nullable=False, default="")
     # Certificate requirements exactly as course.md states them; the certificates area interprets them.
     certificate = db.Column(db.JSON, nullable=False, default=dict)
+    # The cohort plan of course.md (sessions by week), from which a cohort's schedule can be made.
+    session_plan = db.Column(db.JSON, nullable=False, default=list)
+    # The mentors' guide (mentors-guide.md): anchor answers and the double-marking routine; staff only.
+    staff_guide_title = db.Column(db.String(200), nullable=False, default="")
+    staff_guide_html = deferred(db.Column(db.Text, nullable=False, default=""))
+    staff_guide_toc_html = deferred(db.Column(db.Text, nullable=False, default=""))
     source_hash = db.Column(db.String(64), nullable=False)
     synced_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
@@ -34,6 +42,8 @@ class Module(db.Model):
     toc_html = db.Column(db.Text, nullable=False, default="")
     # Field-practice tasks as loaded (title, activity types, audiences, hours, description_html).
     practice = db.Column(db.JSON, nullable=False, default=list)
+    # Documents offered for download from the course's files/ folder: name, title, format, size.
+    files = db.Column(db.JSON, nullable=False, default=list)
     source_path = db.Column(db.String(300), nullable=False)
     source_hash = db.Column(db.String(64), nullable=False)
 

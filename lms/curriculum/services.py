@@ -63,6 +63,10 @@ def _sync_course(course, source, result, report):
     course.language = source.language
     course.overview_html = source.overview_html
     course.certificate = source.certificate
+    course.session_plan = source.sessions
+    course.staff_guide_title = source.staff_guide_title
+    course.staff_guide_html = source.staff_guide_html
+    course.staff_guide_toc_html = source.staff_guide_toc_html
     course.source_hash = source.source_hash
     course.synced_at = utcnow()
     result.changed.append(source.slug)
@@ -105,6 +109,7 @@ def _update_module(module, source, course, assignments):
     module.body_html = source.body_html
     module.toc_html = source.toc_html
     module.practice = source.practice
+    module.files = source.files
     module.source_path = source.path
     module.source_hash = source.source_hash
     for assignment_source in source.assignments:

@@ -167,6 +167,12 @@ def attempts_by_assignment(trainee, assignments):
     return result
 
 
+def failed_gates(rubric, scores):
+    """The names of the gate criteria (`critical: true`) that scored zero: such work goes back for revision."""
+    return [criterion["criterion"] for criterion, value in zip(rubric, scores or (), strict=False)
+            if criterion.get("critical") and value == 0]
+
+
 def grade_submission(submission, mentor, scores, feedback, decision, expected_version, reason=""):
     """Score a submitted attempt against its rubric and pass, fail or return it.
 
@@ -198,6 +204,10 @@ def grade_submission(submission, mentor, scores, feedback, decision, expected_ve
                                   points=criterion["points"]))
     given = [v for v in scores if v is not None]
     score = sum(given) if len(given) == len(rubric) else None
+    gates = failed_gates(rubric, scores)
+    if gates and decision != "return":
+        raise GradingError(_l("“%(name)s” is a gate criterion: a zero on it returns the work for revision "
+                              "whatever the total.", name=gates[0]))
     pass_score = assignment.spec["pass_score"]
     if decision == "pass" and score < pass_score:
         raise GradingError(_l("%(score)d points is below the pass mark of %(pass)d: fail or return it.",

@@ -164,7 +164,9 @@ def grade_page(submission_id):
                 flash(_("The queue is empty. Well done!"), "info")
             return redirect(url_for("grading.queue", **filters))
     earlier = [a for a in attempts_of(submission.trainee, submission.assignment) if a.id != submission.id]
-    return render_template("grading/grade.html", submission=submission, assignment=submission.assignment,
+    course = submission.assignment.course
+    guide = url_for("learning.mentors_guide", course_slug=course.slug) if course.staff_guide_title else None
+    return render_template("grading/grade.html", submission=submission, assignment=submission.assignment, guide=guide,
                            earlier=earlier, filters=filters, error=error, form=request.form,
                            comments=comments_on(submission=submission), now=utcnow(),
                            comment_window=COMMENT_EDIT_WINDOW), 400 if error else 200

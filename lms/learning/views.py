@@ -1,13 +1,15 @@
 from datetime import timedelta
+from pathlib import Path, PurePosixPath
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import contains_eager, load_only
+from sqlalchemy.orm import contains_eager, load_only, undefer
 
 from lms.certificates.services import certificates_of
 from lms.clock import utcnow
+from lms.curriculum.loader import COURSE_FILE_TYPES
 from lms.curriculum.models import Assignment, Course, Module
 from lms.extensions import db
 from lms.grading.queue import waiting_by_age
@@ -22,8 +24,9 @@ from lms.learning.services import (
 )
 from lms.notifications.kinds import describe
 from lms.notifications.services import latest_unread
-from lms.permissions import can_track_progress, can_view_course, require, signed_in
+from lms.permissions import can_track_progress, can_view_course, require, role_required, signed_in
 from lms.schedule.agenda import falling_behind, mentor_sessions, trainee_deadlines, trainee_sessions, week_start
+from lms.uploads import download_response
 
 bp = Blueprint("learning", __name__)
 
@@ -77,6 +80,29 @@ def course_page(course_slug):
     done = done_module_ids(current_user, course) if tracked else set()
     return render_template("learning/course.html", course=course, modules=modules, tracked=tracked,
                            done=done)
+
+
+@bp.route("/courses/<course_slug>/mentors-guide")
+@role_required("mentor", "admin")
+def mentors_guide(course_slug):
+    """The guide holds anchor answers to the assignments: staff only."""
+    course = db.session.scalar(select(Course).options(undefer(Course.staff_guide_html),
+                                                      undefer(Course.staff_guide_toc_html))
+                               .where(Course.slug == course_slug))
+    require(course is not None and course.staff_guide_title)
+    return render_template("learning/mentors_guide.html", course=course)
+
+
+@bp.route("/courses/<course_slug>/files/<path:name>")
+@signed_in
+def course_file(course_slug, name):
+    """A document a module offers (a consent form, a budget...), read from the course folder it was synced from."""
+    course = _course_or_404(course_slug)
+    offered = db.session.scalars(select(Module.files).where(Module.course_id == course.id)).all()
+    require(any(f["name"] == name for files in offered for f in files))
+    path = Path(current_app.config["LMS_COURSES_DIR"]) / course.slug / "files" / name
+    require(path.is_file())
+    return download_response(path.read_bytes(), COURSE_FILE_TYPES[path.suffix.lower()][2], PurePosixPath(name).name)
 
 
 @bp.route("/courses/<course_slug>/<module_slug>")

@@ -2,7 +2,6 @@
 from lms.clock import utcnow
 from lms.extensions import db
 
-SESSION_KINDS = ("seminar", "supervision", "case_club", "excursion", "other")
 ATTENDANCE = ("present", "late", "absent", "excused")
 
 

@@ -2,6 +2,7 @@
 the caller commits."""
 import secrets
 import uuid
+from collections import Counter
 from dataclasses import dataclass
 from datetime import UTC, date, time, timedelta
 
@@ -17,9 +18,9 @@ from lms.extensions import db
 from lms.learning.models import Enrolment
 from lms.notifications.services import notify, path_for
 from lms.schedule.deadlines import end_of_local_day
+from lms.schedule.kinds import SESSION_KINDS
 from lms.schedule.models import (
     ATTENDANCE,
-    SESSION_KINDS,
     AssignmentDeadline,
     Attendance,
     CohortSession,
@@ -123,6 +124,56 @@ def schedule_sessions(cohort, actor, data, repeat="none", count=1):
     return sessions
 
 
+@dataclass
+class PlannedSession:
+    """One session of the course's plan, placed in a cohort's calendar; `fits` is False when it falls after the
+    cohort's end and will not be made."""
+
+    data: SessionData
+    series: int  # the plan entry it comes from: the sessions of one repeated entry form one series
+    fits: bool
+
+
+def plan_sessions(cohort):
+    """The sessions of the course's plan (course.md `sessions`) on the cohort's dates: week 1 is the seven days
+    from the cohort's start, and each session falls on its day of the week within its week."""
+    if not cohort.course.session_plan:
+        return []
+    if cohort.starts_on is None:
+        raise ScheduleInvalid({"plan": _l("Set the cohort's start date first: the plan counts weeks from it.")})
+    modules = {m.slug: m for m in module_choices(cohort)}
+    planned = []
+    for index, entry in enumerate(cohort.course.session_plan):
+        weeks = range(entry["week"], (entry["until_week"] or entry["week"]) + 1, entry["every_weeks"] or 1)
+        for week in weeks:
+            first = cohort.starts_on + timedelta(weeks=week - 1)
+            day = first + timedelta(days=(entry["day"] - 1 - first.weekday()) % 7)
+            data = SessionData(kind=entry["kind"], title=entry["title"], day=day,
+                               start=time.fromisoformat(entry["start"]), end=time.fromisoformat(entry["end"]),
+                               module=modules.get(entry["module"]), note=entry["note"])
+            planned.append(PlannedSession(data=data, series=index,
+                                          fits=cohort.ends_on is None or day <= cohort.ends_on))
+    return sorted(planned, key=lambda p: (p.data.day, p.data.start))
+
+
+def schedule_course_plan(cohort, actor):
+    """Make the cohort's sessions from the course's plan in one go (each then editable on its own page)."""
+    planned = [p for p in plan_sessions(cohort) if p.fits]
+    if not planned:
+        raise ScheduleInvalid({"plan": _l("No session of the course's plan falls within the cohort's dates.")})
+    sizes = Counter(p.series for p in planned)
+    series = {index: uuid.uuid4().hex if size > 1 else None for index, size in sizes.items()}
+    sessions = []
+    for item in planned:
+        session = CohortSession(cohort=cohort, series=series[item.series])
+        _apply(session, item.data, item.data.title, item.data.day)
+        db.session.add(session)
+        sessions.append(session)
+    db.session.flush()
+    record_event(actor, "session.schedule", cohort, sessions=[s.id for s in sessions], repeat="course plan")
+    return sessions
+
+
 def _tell_cohort(session, kind, actor):
     trainees = db.session.scalars(select(User).join(Enrolment, Enrolment.trainee_id == User.id)
                                   .where(Enrolment.cohort_id == session.cohort_id)).all()
@@ -219,7 +270,7 @@ def renew_calendar_token(user):
 
 
 def module_choices(cohort):
-    return db.session.scalars(select(Module).options(load_only(Module.id, Module.title, Module.position))
+    return db.session.scalars(select(Module).options(load_only(Module.id, Module.slug, Module.title, Module.position))
                               .where(Module.course_id == cohort.course_id).order_by(Module.position)).all()
 
 

@@ -3,7 +3,7 @@ from datetime import timedelta
 from flask import Blueprint, Response, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from lms.auth.models import User
@@ -17,7 +17,8 @@ from lms.practice.models import PracticeSite
 from lms.schedule.agenda import cohorts_of, sessions_of, trainee_deadlines, week_start
 from lms.schedule.deadlines import cohort_deadlines
 from lms.schedule.feed import calendar_feed
-from lms.schedule.models import ATTENDANCE, SESSION_KINDS, Attendance, CohortSession
+from lms.schedule.kinds import SESSION_KINDS
+from lms.schedule.models import ATTENDANCE, Attendance, CohortSession
 from lms.schedule.services import (
     REPEATS,
     ScheduleInvalid,
@@ -26,8 +27,10 @@ from lms.schedule.services import (
     grant_extension,
     local_parts,
     module_choices,
+    plan_sessions,
     record_attendance,
     renew_calendar_token,
+    schedule_course_plan,
     schedule_sessions,
     set_cohort_deadline,
     update_session,
@@ -85,6 +88,28 @@ def new_session(cohort_id):
             errors, values = invalid.errors, request.form
     return render_template("schedule/new_session.html", cohort=cohort, errors=errors, values=values,
                            **_choices(cohort)), 400 if errors else 200
+
+
+@bp.route("/cohorts/<int:cohort_id>/schedule/plan", methods=["GET", "POST"])
+@signed_in
+def course_plan(cohort_id):
+    """The course's plan of sessions on the cohort's dates: shown first, made on confirmation."""
+    cohort = _managed_cohort(cohort_id)
+    error = None
+    try:
+        if request.method == "POST":
+            sessions = schedule_course_plan(cohort, current_user)
+            db.session.commit()
+            flash(_("Sessions scheduled: %(n)d.", n=len(sessions)), "info")
+            return redirect(url_for("schedule.cohort_schedule", cohort_id=cohort.id))
+        planned = plan_sessions(cohort)
+    except ScheduleInvalid as invalid:
+        db.session.rollback()
+        error, planned = invalid.errors["plan"], []
+    existing = db.session.scalar(select(func.count()).select_from(CohortSession).where(
+        CohortSession.cohort_id == cohort.id, CohortSession.cancelled_at.is_(None)))
+    return render_template("schedule/plan.html", cohort=cohort, planned=planned, error=error,
+                           existing=existing), 400 if error else 200
 
 
 @bp.route("/cohorts/<int:cohort_id>/schedule", methods=["GET", "POST"])
