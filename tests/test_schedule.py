@@ -16,7 +16,7 @@ from lms.grading.models import Submission
 from lms.grading.services import GradingError, save_text_answer
 from lms.learning.models import Enrolment
 from lms.notifications.models import Notification
-from lms.schedule.models import AssignmentDeadline, Attendance, CohortSession
+from lms.schedule.models import AssignmentDeadline, Attendance, CohortSession, DeadlineExtension
 from lms.schedule.reminders import make_reminders
 from lms.schedule.services import (
     ScheduleInvalid,
@@ -273,18 +273,38 @@ def test_mentor_sees_trainees_without_activity_and_the_report_counts_attendance_
     db.session.commit()
     mentor = app.test_client()
     login(mentor, people.mentor)
-    assert "Нет активности две недели: Анна Соседова" in page_text(mentor.get("/"))
+    assert "Отстают: Анна Соседова (нет активности две недели)" in page_text(mentor.get("/"))
     db.session.add(AssignmentDeadline(cohort_id=people.cohort.id, assignment_id=essay().id,
                                       due_at=utcnow() - timedelta(hours=1)))
     db.session.commit()
     save_text_answer(people.trainee, essay(), "Ответ", submit=True)
     db.session.commit()
-    assert "Нет активности" not in page_text(mentor.get("/"))
+    assert "Отстают" not in page_text(mentor.get("/"))
     admin = app.test_client()
     login(admin, people.admin)
     report = page_text(admin.get("/admin/reports"))
     assert "из них с опозданием 1" in report and "Проведено занятий 1" in report
     assert "Посетили (вовремя или с опозданием) 1 (100%)" in report
+
+
+def test_mentor_sees_trainees_with_overdue_work_until_it_is_handed_in_or_extended(app, people):
+    people.cohort.starts_on = TODAY - timedelta(days=3)  # active trainee: just enrolled, not idle
+    db.session.add(AssignmentDeadline(cohort_id=people.cohort.id, assignment_id=essay().id,
+                                      due_at=utcnow() - timedelta(hours=1)))
+    db.session.commit()
+    mentor = app.test_client()
+    login(mentor, people.mentor)
+    assert "Отстают: Анна Соседова (1 работа просрочена)" in page_text(mentor.get("/"))
+    grant_extension(people.trainee, essay(), people.mentor, TODAY + timedelta(days=3), "Болела")
+    db.session.commit()
+    assert "Отстают" not in page_text(mentor.get("/"))
+    extension = db.session.get(DeadlineExtension, (people.trainee.id, essay().id))
+    extension.due_at = utcnow() - timedelta(minutes=1)
+    db.session.commit()
+    assert "Отстают: Анна Соседова (1 работа просрочена)" in page_text(mentor.get("/"))
+    save_text_answer(people.trainee, essay(), "Ответ", submit=True)
+    db.session.commit()
+    assert "Отстают" not in page_text(mentor.get("/"))
 
 
 def test_matrix_and_trainee_record_show_attendance(app, people):

@@ -3,7 +3,7 @@ pages. Reads across areas (work handed in), in a fixed number of queries."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from lms.auth.models import User
@@ -105,16 +105,61 @@ def mentor_sessions(mentor, since, until):
     return upcoming, untaken
 
 
+@dataclass
+class BehindItem:
+    trainee: User
+    cohort: Cohort
+    overdue: int  # pieces of work past their due date and not handed in
+    inactive: bool  # nothing handed in, logged or read for `days`
+
+
 def falling_behind(mentor, days=14, limit=10):
-    """Trainees of the mentor's cohorts, enrolled for longer than `days`, who have handed in nothing, logged no
-    practice and read no module in that time: one query."""
-    since = utcnow() - timedelta(days=days)
+    """Trainees of the mentor's cohorts with overdue work, or enrolled for longer than `days` and doing nothing in
+    that time (no work handed in, no practice logged, no module read): three queries."""
+    now = utcnow()
+    since = now - timedelta(days=days)
     cohorts = select(CohortMentor.cohort_id).where(CohortMentor.mentor_id == mentor.id)
-    return db.session.execute(
-        select(User, Cohort).options(lazyload(User.role_rows))
+    overdue = _overdue_counts(cohorts, now)
+    inactive = and_(Enrolment.enrolled_at < since,
+                    ~exists().where(Submission.trainee_id == User.id, Submission.submitted_at >= since),
+                    ~exists().where(PracticeEntry.trainee_id == User.id, PracticeEntry.created_at >= since),
+                    ~exists().where(ModuleProgress.trainee_id == User.id, ModuleProgress.completed_at >= since))
+    rows = db.session.execute(
+        select(User, Cohort, inactive).options(lazyload(User.role_rows))
         .join(Enrolment, Enrolment.trainee_id == User.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Enrolment.cohort_id.in_(cohorts), Enrolment.enrolled_at < since, User.active.is_(True),
-               ~exists().where(Submission.trainee_id == User.id, Submission.submitted_at >= since),
-               ~exists().where(PracticeEntry.trainee_id == User.id, PracticeEntry.created_at >= since),
-               ~exists().where(ModuleProgress.trainee_id == User.id, ModuleProgress.completed_at >= since))
+        .where(Enrolment.cohort_id.in_(cohorts), User.active.is_(True),
+               or_(inactive, User.id.in_({trainee_id for trainee_id, _cohort in overdue})))
         .order_by(User.name).limit(limit)).all()
+    return [BehindItem(user, cohort, overdue.get((user.id, cohort.id), 0), bool(idle))
+            for user, cohort, idle in rows if idle or (user.id, cohort.id) in overdue]
+
+
+def _overdue_counts(cohorts, now):
+    """{(trainee id, cohort id): number of pieces of work past due and not handed in}. Due dates come from the
+    module's due week or the cohort's own date (worked out here, as `due_week` lives in the assignment's spec);
+    a trainee's extension that has not run out takes the work off the list."""
+    rows = db.session.execute(
+        select(Cohort.id, Cohort.starts_on, Assignment.id, Assignment.spec, AssignmentDeadline.due_at)
+        .join(Assignment, Assignment.course_id == Cohort.course_id)
+        .outerjoin(AssignmentDeadline, and_(AssignmentDeadline.cohort_id == Cohort.id,
+                                            AssignmentDeadline.assignment_id == Assignment.id))
+        .where(Cohort.id.in_(cohorts), Assignment.retired.is_(False))).all()
+    due = {}
+    for cohort_id, starts_on, assignment_id, spec, set_to in rows:
+        moment = set_to or default_due_on(starts_on, spec)
+        if moment is not None and moment < now:
+            due.setdefault(cohort_id, []).append(assignment_id)
+    if not due:
+        return {}
+    handed_in = select(Submission.id).where(Submission.trainee_id == Enrolment.trainee_id,
+                                            Submission.assignment_id == Assignment.id,
+                                            Submission.status != "draft").exists()
+    extended = select(DeadlineExtension.trainee_id).where(DeadlineExtension.trainee_id == Enrolment.trainee_id,
+                                                          DeadlineExtension.assignment_id == Assignment.id,
+                                                          DeadlineExtension.due_at >= now).exists()
+    counts = db.session.execute(
+        select(Enrolment.trainee_id, Enrolment.cohort_id, func.count())
+        .join(Assignment, or_(*(and_(Enrolment.cohort_id == cohort_id, Assignment.id.in_(ids))
+                                for cohort_id, ids in due.items())))
+        .where(~handed_in, ~extended).group_by(Enrolment.trainee_id, Enrolment.cohort_id)).all()
+    return {(trainee_id, cohort_id): n for trainee_id, cohort_id, n in counts}
