@@ -443,3 +443,16 @@ def test_building_documents_needs_a_sources_folder(app, courses, runner):
     runner.app.config["LMS_COURSES_DIR"] = str(courses)
     result = runner.invoke(args=["lms", "build-course-files", "fixture-course"])
     assert result.exit_code == 1 and "sources does not exist" in result.output
+
+
+def test_the_authors_guide_example_module_is_valid(courses):
+    """courses/README.md shows a complete module to copy: it must load as it stands."""
+    guide = (FIXTURE_COURSES.parents[2] / "courses" / "README.md").read_text(encoding="utf-8")
+    example = guide.split("<!-- example-module:start -->")[1].split("<!-- example-module:end -->")[0]
+    example = example.split("```markdown\n", 1)[1].rsplit("```", 1)[0]
+    (courses / "fixture-course" / "13-neighbours-breakfast.md").write_text(example, encoding="utf-8")
+    (course,), found = load_curriculum(courses)
+    assert found == []
+    module = course.modules[-1]
+    assert [a.key for a in module.assignments] == ["m13-breakfast-plan", "m13-quiz", "m13-old-menu"]
+    assert module.assignments[0].spec["rubric"][2]["critical"] is True

@@ -5,7 +5,6 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from lms.clock import utcnow
 from lms.curriculum.models import Assignment
 from lms.discussions.models import DiscussionPost, DiscussionThread, WorkComment
 from lms.discussions.services import DiscussionError, edit_comment, edit_post, reply, start_thread
@@ -51,14 +50,16 @@ def test_trainee_and_mentor_talk_beside_the_work(app, people):
         == 404
 
 
-def test_comment_edit_window_is_15_minutes(app, people):
+def test_comment_edit_window_is_15_minutes(app, people, monkeypatch):
     submission = essay(people)
-    from lms.discussions.services import add_comment
-    comment = add_comment(people.trainee, "Первый", submission=submission, trainee=people.trainee,
-                          cohort_id=people.cohort.id, url="/")
-    comment.created_at = utcnow() - timedelta(minutes=14, seconds=59)
+    from lms.discussions import services
+    comment = services.add_comment(people.trainee, "Первый", submission=submission, trainee=people.trainee,
+                                   cohort_id=people.cohort.id, url="/")
+    # The clock stands still: exactly 15 minutes after writing, the author may still edit; a microsecond later not.
+    now = comment.created_at + timedelta(minutes=15)
+    monkeypatch.setattr(services, "utcnow", lambda: now)
     edit_comment(comment, people.trainee, "Исправлено")
-    comment.created_at = utcnow() - timedelta(minutes=15, seconds=1)
+    now += timedelta(microseconds=1)
     with pytest.raises(DiscussionError):
         edit_comment(comment, people.trainee, "Поздно")
     with pytest.raises(DiscussionError):
@@ -134,14 +135,17 @@ def test_moderation_pin_lock_and_hide_with_a_reason(app, people):
     assert post(trainee, f"/discussions/{thread.id}", {"action": "pin"}).status_code == 403
 
 
-def test_post_edit_window_is_30_minutes_and_authors_delete_their_own(app, people):
+def test_post_edit_window_is_30_minutes_and_authors_delete_their_own(app, people, monkeypatch):
+    from lms.discussions import services
     thread = start_thread(people.cohort, people.trainee, "Тема", "Первый")
     first = db.session.scalar(select(DiscussionPost).where(DiscussionPost.thread_id == thread.id))
-    first.created_at = utcnow() - timedelta(minutes=29, seconds=59)
+    frozen = [first.created_at + timedelta(minutes=30)]
+    monkeypatch.setattr(services, "utcnow", lambda: frozen[0])
     edit_post(first, people.trainee, "Исправлено")
-    first.created_at = utcnow() - timedelta(minutes=30, seconds=1)
+    frozen[0] += timedelta(microseconds=1)
     with pytest.raises(DiscussionError):
         edit_post(first, people.trainee, "Поздно")
+    monkeypatch.undo()
     db.session.commit()
     client = app.test_client()
     login(client, people.trainee)

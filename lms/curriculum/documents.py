@@ -67,7 +67,8 @@ def plain_text(blocks):
         if block.kind == "table":
             lines += [" | ".join(row) for row in block.runs]
         else:
-            lines.append("".join(text for text, _b, _i in block.runs).strip())
+            number = f"{block.number}. " if block.kind == "number" else ""
+            lines.append(number + "".join(text for text, _b, _i in block.runs).strip())
     return lines
 
 
