@@ -7,6 +7,7 @@ from datetime import time, timedelta
 
 import pytest
 
+from lms.admin.services import set_user_active
 from lms.certificates.services import issue_certificate
 from lms.clock import local_today
 from lms.curriculum.models import Assignment
@@ -153,7 +154,24 @@ EXPECTED = {
     "cohort-admin-write": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=404, admin=302),
     "trainee-only": dict(anonymous="login", trainee=200, other=200, mentor=403, other_mentor=403, admin=403),
 }
-VISITORS = ("anonymous", "trainee", "other", "mentor", "other_mentor", "admin")
+VISITORS = ("anonymous", "trainee", "other", "mentor", "other_mentor", "admin", "deactivated")
+# "deactivated" is the trainee, signed in, then deactivated by an administrator: the open session ends at once,
+# so every page that needs an account sends them to the sign-in page.
+for expected in EXPECTED.values():
+    expected["deactivated"] = "login"
+
+
+def visit_as(client, people, visitor):
+    if visitor == "anonymous":
+        return
+    if visitor != "deactivated":
+        login(client, getattr(people, visitor))
+        return
+    set_user_active(people.trainee, True, people.admin)
+    db.session.commit()
+    login(client, people.trainee)
+    set_user_active(people.trainee, False, people.admin)
+    db.session.commit()
 
 
 @pytest.fixture
@@ -218,13 +236,13 @@ def test_access_matrix(app, people, samples, visitor):
     failures = []
     for kind, method, url, data in requests + EXTRA_REQUESTS:
         client = app.test_client()  # a fresh visitor each time: no request sees another's effects
-        if visitor != "anonymous":
-            login(client, getattr(people, visitor))
+        visit_as(client, people, visitor)
         url = url.format(**samples)
         data = {key.format(**samples): str(value).format(**samples) for key, value in (data or {}).items()}
         expected = EXPECTED[kind][visitor]
         if method == "POST":
-            data = {**data, "csrf_token": csrf_token(client, "/" if visitor != "anonymous" else "/login")}
+            form_page = "/login" if visitor in ("anonymous", "deactivated") else "/"
+            data = {**data, "csrf_token": csrf_token(client, form_page)}
         response = client.open(url, method=method, data=data)
         if expected == "login":
             ok = response.status_code == 302 and response.headers["Location"].startswith("/login")
@@ -243,8 +261,7 @@ def test_every_page_runs_few_queries(app, people, samples, visitor):
     """Every page each visitor can open, within MAX_QUERIES statements. That the count does not grow with the
     data is tested page by page in test_queries, test_admin, test_reports and test_practice."""
     client = app.test_client()
-    if visitor != "anonymous":
-        login(client, getattr(people, visitor))
+    visit_as(client, people, visitor)
     heavy = []
     for _kind, method, url, *_data in ROUTES.values():
         if method != "GET" or url.endswith((".csv", ".zip")):  # downloads, not pages: fixed counts, tested there
