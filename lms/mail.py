@@ -3,7 +3,9 @@ messages in the outbox (lms.notifications.services.queue_email) and `flask lms s
 
 Without MAIL_SERVER the application shows links to the people who pass them on instead.
 """
+import io
 import smtplib
+from email.generator import BytesGenerator
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
@@ -46,3 +48,13 @@ def build_message(to, subject, text_body, html_body=None, headers=None):
     for name, value in (headers or {}).items():
         message[name] = value
     return message
+
+
+def send_built(smtp, to, message):
+    """Send a message from build_message to one address. The envelope is ours (MAIL_FROM, to), so the message is
+    not parsed again for its addresses as smtplib's send_message does (a tenth of sending's time); an address that
+    is not ASCII asks the server for SMTPUTF8."""
+    buffer = io.BytesIO()
+    BytesGenerator(buffer, mangle_from_=False, policy=message.policy.clone(linesep="\r\n")).flatten(message)
+    smtp.sendmail(current_app.config["MAIL_FROM"], [to], buffer.getvalue(),
+                  mail_options=() if to.isascii() else ("SMTPUTF8",))

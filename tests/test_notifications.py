@@ -19,7 +19,7 @@ from lms.extensions import db
 from lms.grading.services import grade_submission, save_text_answer, submit_files
 from lms.notifications.models import Notification, NotificationSetting, OutgoingEmail
 from lms.notifications.sending import send_notifications as send_due
-from lms.notifications.services import next_digest_at, notify, queue_link_email
+from lms.notifications.services import next_digest_at, notify, queue_email, queue_link_email
 from lms.practice.services import EntryData, save_practice_entry, save_practice_site
 from lms.uploads import check_upload
 from tests.conftest import MailServer, free_port, login, page_text, post, send_notifications
@@ -157,6 +157,16 @@ def test_an_undeliverable_address_ends_as_a_failure_administrators_see(app, peop
     login(admin, people.admin)
     page = page_text(admin.get("/admin/emails"))
     assert "anna@invalid.example" in page and "550 5.1.1 No such mailbox" in page and "не доставлено" in page
+
+
+def test_an_internationalised_address_is_sent_with_smtputf8(app, people, mail_server):
+    queue_email("соседка@пример.рф", "Приглашение", "Текст", "<p>Текст</p>")
+    queue_email("neighbour@example.org", "Приглашение", "Текст", "<p>Текст</p>")
+    db.session.commit()
+    send_notifications(app)
+    assert sorted(m.recipients[0] for m in mail_server.messages) == ["neighbour@example.org", "соседка@пример.рф"]
+    assert db.session.scalar(select(func.count()).select_from(OutgoingEmail).where(OutgoingEmail.status == "sent")) \
+        == 2
 
 
 def test_one_click_unsubscribe_turns_the_group_off_without_signing_in(app, people, mail_server):
