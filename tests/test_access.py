@@ -76,6 +76,7 @@ ROUTES = {
     "admin.user_page": ("admin", "GET", "/admin/users/{trainee}"),
     "admin.cohorts": ("admin", "GET", "/admin/cohorts"),
     "admin.cohort_page": ("cohort-staff", "GET", "/admin/cohorts/{cohort}"),
+    "admin.cohort_matrix_csv": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/matrix.csv"),
     "admin.trainee_record": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/trainees/{trainee}"),
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
     "admin.curriculum": ("admin", "GET", "/admin/curriculum"),

@@ -1,4 +1,5 @@
 """Administration: users and roles, cohorts, the progress matrix, the trainee record, the audit log."""
+import csv
 import io
 import json
 import re
@@ -154,6 +155,19 @@ def test_matrix_shows_progress_and_is_visible_to_the_cohorts_mentors(app, people
     assert "Анна Соседова" in text and "пройдено (10)" in text and "10,5" in text and "требования выполнены" in text
     record = page_text(_as(app, people.mentor).get(f"/admin/cohorts/{people.cohort.id}/trainees/{people.trainee.id}"))
     assert "Эссе о районе: пройдено" in record and "10,5 из 10 ч" in record
+
+
+def test_the_matrix_downloads_as_csv_in_the_readers_language(app, people):
+    make_eligible(people)
+    response = _as(app, people.mentor).get(f"/admin/cohorts/{people.cohort.id}/matrix.csv")
+    assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
+    assert response.headers["Content-Disposition"] == f"attachment; filename=matrix-cohort-{people.cohort.id}.csv"
+    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    assert rows[0][:3] == ["Слушатель", "Электронная почта", "М1"] and rows[0][-4:] == [
+        "Практика, ч", "Посещаемость", "Сообщения", "Сертификат"]
+    (row,) = [r for r in rows[1:] if r[0] == "Анна Соседова"]
+    assert "пройдено (10)" in row and row[-4] == "10.5" and row[-1] == "требования выполнены"
+    assert _as(app, people.other_mentor).get(f"/admin/cohorts/{people.cohort.id}/matrix.csv").status_code == 404
 
 
 def _as(app, user):

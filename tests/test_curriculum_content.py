@@ -88,6 +88,12 @@ def test_quiz_keys_give_nothing_away_by_length_or_position(course):
     assert cues.longest <= LONGEST_KEY_SHARE
     assert all(KEY_POSITION_SHARES[0] <= share <= KEY_POSITION_SHARES[1] for share in cues.positions.values())
     assert cues.warnings() == []
+    # Nor by sitting always just below the longest: the key is the second-longest option in under 40%.
+    keyed = [(q["options"], q["answers"][0]) for m in course.modules for a in m.assignments if a.kind == "quiz"
+             for q in a.spec["questions"]]
+    second = sum(sorted(map(len, options), reverse=True)[1] <= len(key) < max(map(len, options))
+                 for options, key in keyed)
+    assert second / len(keyed) < 0.4
     for module in course.modules:
         for quiz in (a for a in module.assignments if a.kind == "quiz"):
             assert all(len(q["options"]) == 4 for q in quiz.spec["questions"]), quiz.key
@@ -103,7 +109,7 @@ def test_one_pass_mark_rule_and_gates_where_people_can_be_harmed(course):
             assert assignment.spec["pass_score"] == math.ceil(0.7 * maximum - 1e-9), assignment.key
             if assignment.kind != "quiz" and any(c["critical"] for c in assignment.spec["rubric"]):
                 gated.add(module.position)
-    assert gated == {2, 7, 8, 9, 12}
+    assert gated >= {2, 7, 8, 9, 12}
 
 
 def test_the_pilot_and_its_partners_are_not_retold_in_every_module(course):

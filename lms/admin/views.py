@@ -1,4 +1,7 @@
 
+import csv
+import io
+
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -25,6 +28,7 @@ from lms.learning.services import LearningError, assign_mentor, create_cohort, e
 from lms.mail import mail_configured
 from lms.notifications.services import queue_link_email
 from lms.permissions import can_view_cohort, require, role_required
+from lms.practice.export import csv_safe
 from lms.practice.models import SITE_KINDS, PracticeSite
 from lms.practice.services import PracticeError, save_practice_site
 from lms.practice.summary import practice_summaries
@@ -182,6 +186,31 @@ def cohort_page(cohort_id):
                                 .order_by(Cohort.name)).all() if current_user.is_admin else []
     return render_template("admin/cohort.html", cohort=cohort, matrix=matrix, others=others,
                            sort=request.args.get("sort", "name"), cells=_matrix_cells(matrix))
+
+
+@bp.route("/cohorts/<int:cohort_id>/matrix.csv")
+@role_required("admin", "mentor")
+def cohort_matrix_csv(cohort_id):
+    """The progress matrix as the page shows it, one row per trainee, in the reader's language."""
+    cohort = db.session.get(Cohort, cohort_id, options=[joinedload(Cohort.course)])
+    require(cohort is not None and can_view_cohort(current_user, cohort))
+    matrix = cohort_matrix(cohort)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow([_("Trainee"), _("E-mail")] + [_("M%(n)d", n=m.position) for m in matrix.modules]
+                    + [a.title for a in matrix.assignments]
+                    + [_("Practice, h"), _("Attendance"), _("Posts"), _("Certificate")])
+    for row in matrix.rows:
+        cells = [_("read") if done else "" for done in row.read]
+        cells += ["" if at is None else " ".join(filter(None, (
+            str(STATUS_LABELS.get(at.status, at.status)), f"({at.score})" if at.score is not None else "",
+            _("late") if at.late else ""))) for at in row.cells]
+        certificate = row.certificate.short_code if row.certificate else (
+            _("eligible") if row.eligibility.eligible else "")
+        writer.writerow([csv_safe(value) for value in [
+            row.trainee.name, row.trainee.email, *cells, round(row.eligibility.approved_hours, 1),
+            f"{row.attendance_share}%" if row.attendance_share is not None else "", row.posts, certificate]])
+    return download_response("\ufeff" + buffer.getvalue(), "text/csv", f"matrix-cohort-{cohort.id}.csv")
 
 
 def _matrix_cells(matrix):
