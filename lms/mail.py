@@ -4,11 +4,13 @@ messages in the outbox (lms.notifications.services.queue_email) and `flask lms s
 Without MAIL_SERVER the application shows links to the people who pass them on instead.
 """
 import io
+import secrets
 import smtplib
 from email.generator import BytesGenerator
 from email.header import Header
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
+from email.policy import Compat32
 from email.utils import formataddr, formatdate, make_msgid
 
 from flask import current_app
@@ -35,7 +37,9 @@ def build_message(to, subject, text_body, html_body=None, headers=None):
     a parser, which took 10 ms a message, most of the time of sending 10,000."""
     config = current_app.config
     if html_body:
-        message = MIMEMultipart("alternative")
+        # A boundary of our own: "=_" never occurs in base64 or quoted-printable text, so the generator need not
+        # compile a regular expression per message to make one that does not clash (a fifth of sending's time).
+        message = MIMEMultipart("alternative", boundary=f"=_{secrets.token_hex(16)}")
         message.attach(MIMEText(text_body, "plain", "utf-8"))
         message.attach(MIMEText(html_body, "html", "utf-8"))
     else:
@@ -50,11 +54,24 @@ def build_message(to, subject, text_body, html_body=None, headers=None):
     return message
 
 
+class _QuickFold(Compat32):
+    """The classic policy, without running a header that needs no folding (short and ASCII, as most are) through
+    email.header.Header, which returns it unchanged: that was a fifth of the time of flattening a message."""
+
+    def _fold(self, name, value, sanitize):
+        if isinstance(value, str) and value.isascii() and len(name) + len(value) + 2 <= 78 and "\n" not in value:
+            return f"{name}: {value}{self.linesep}"
+        return super()._fold(name, value, sanitize)
+
+
+SMTP_POLICY = _QuickFold(linesep="\r\n")
+
+
 def send_built(smtp, to, message):
     """Send a message from build_message to one address. The envelope is ours (MAIL_FROM, to), so the message is
     not parsed again for its addresses as smtplib's send_message does (a tenth of sending's time); an address that
     is not ASCII asks the server for SMTPUTF8."""
     buffer = io.BytesIO()
-    BytesGenerator(buffer, mangle_from_=False, policy=message.policy.clone(linesep="\r\n")).flatten(message)
+    BytesGenerator(buffer, mangle_from_=False, policy=SMTP_POLICY).flatten(message)
     smtp.sendmail(current_app.config["MAIL_FROM"], [to], buffer.getvalue(),
                   mail_options=() if to.isascii() else ("SMTPUTF8",))
