@@ -296,3 +296,20 @@ def test_two_senders_at_the_same_moment_send_each_e_mail_once(shared_app):
     assert len(subjects) == 60 and len(set(subjects)) == 60, outputs
     db.session.expire_all()
     assert count(OutgoingEmail, OutgoingEmail.status == "sent") == 60
+
+
+def test_the_quick_header_folding_writes_what_the_classic_policy_writes(app):
+    import io
+    from email.generator import BytesGenerator
+    from email.policy import compat32
+
+    from lms.mail import SMTP_POLICY, build_message
+
+    for subject in ("Работа «Эссе о районе» зачтена: длинная тема, которую нужно перенести на вторую строку",
+                    "Short", "A plain ASCII subject that is long enough to need folding when it goes past 78"):
+        message = build_message("trainee@example.org", subject, "Текст", "<p>Текст</p>", {
+            "List-Unsubscribe": "<https://lms.example.org/unsubscribe/" + "a" * 60 + ">"})
+        quick, classic = io.BytesIO(), io.BytesIO()
+        BytesGenerator(quick, mangle_from_=False, policy=SMTP_POLICY).flatten(message)
+        BytesGenerator(classic, mangle_from_=False, policy=compat32.clone(linesep="\r\n")).flatten(message)
+        assert quick.getvalue() == classic.getvalue()
