@@ -8,7 +8,7 @@ from lms.clock import local_today
 from lms.curriculum.models import Course
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
-from lms.learning.services import create_cohort, enrol_trainee, mark_module_done
+from lms.learning.services import assign_mentor, create_cohort, enrol_trainee, mark_module_done
 from lms.schedule.services import SessionData, record_attendance, schedule_sessions, set_cohort_deadline
 from tests.conftest import PASSWORD, count_queries, login
 
@@ -49,15 +49,17 @@ def build_programme(tmp_path, modules, trainees):
         for module in course.modules[: len(course.modules) // 2]:
             mark_module_done(person, module)
     # The cohort's time grows with the course: a session a module (at most a series of 26), a due date each.
-    mentor = create_user("m@example.org", "Наставник", ["mentor"])
+    mentor = create_user("m@example.org", "Наставник", ["mentor"], password=PASSWORD)
+    assign_mentor(cohort, mentor)
     series = schedule_sessions(cohort, mentor, SessionData("seminar", "Семинар", local_today() - timedelta(days=1),
                                                            time(18), time(20)),
                                "weekly" if modules > 3 else "none", min(modules, 26))
     record_attendance(series[0], mentor, {p.id: "present" for p in people})
     for n, assignment in enumerate(a for m in course.modules for a in m.assignments):
-        set_cohort_deadline(cohort, assignment, mentor, local_today() + timedelta(days=n), None)
+        # Two already overdue, so that the mentor's start page lists everyone as falling behind.
+        set_cohort_deadline(cohort, assignment, mentor, local_today() + timedelta(days=n - 2), None)
     db.session.commit()
-    return people[0]
+    return people[0], mentor
 
 
 queries_seen = {}
@@ -65,16 +67,17 @@ PAGES = ("/", "/courses/big", "/courses/big/m2", "/calendar")
 
 
 def query_counts(app, tmp_path, modules, trainees):
-    trainee = build_programme(tmp_path, modules, trainees)
-    client = app.test_client()
-    login(client, trainee)
+    trainee, mentor = build_programme(tmp_path, modules, trainees)
     counts = {}
-    for page in PAGES:
-        client.get(page)  # warm up: compiled templates and the like
-        with count_queries() as queries:
-            assert client.get(page).status_code == 200
-        counts[page] = queries.count
-        queries_seen.setdefault(page, [s[:150] for s in queries.statements])
+    for person, pages in ((trainee, PAGES), (mentor, ("/", "/calendar"))):
+        client = app.test_client()
+        login(client, person)
+        for page in pages:
+            client.get(page)  # warm up: compiled templates and the like
+            with count_queries() as queries:
+                assert client.get(page).status_code == 200
+            counts[(person.email, page)] = queries.count
+            queries_seen.setdefault((person.email, page), [s[:150] for s in queries.statements])
     return counts
 
 
