@@ -33,7 +33,7 @@ from lms.practice.models import PracticeEntry, PracticeSite
 from lms.practice.services import EntryData, EntryInvalid, save_practice_entry, save_practice_site
 from lms.uploads import check_upload
 from tests.conftest import PASSWORD, csrf_token, login, page_text, post
-from tests.test_access import ROUTES, VISITORS, samples  # noqa: F401  (samples is a fixture)
+from tests.test_access import ROUTES, VISITORS, samples, visit_as  # noqa: F401  (samples is a fixture)
 from tests.test_deploy import Browser, _free_port
 from tests.test_grading import PDF, PNG
 from tests.test_practice import form
@@ -501,8 +501,7 @@ def hostile_submissions(page_form):
 @pytest.mark.parametrize("visitor", VISITORS)
 def test_no_hostile_input_gives_an_error_page(app, people, samples, visitor):  # noqa: F811
     client = app.test_client()
-    if visitor != "anonymous":
-        login(client, getattr(people, visitor))
+    visit_as(client, people, visitor)
     errors, submitted = [], 0
 
     def check(method, url, **kwargs):
