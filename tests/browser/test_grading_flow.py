@@ -1,4 +1,6 @@
 """A trainee submits a written answer, the mentor returns it, the trainee revises, the mentor passes it."""
+import re
+
 import pytest
 
 pytestmark = pytest.mark.browser
@@ -21,8 +23,10 @@ def mentor_decides(page, base, accounts, decision, scores, feedback):
     sign_in(page, base, accounts, "mentor@example.org")
     page.get_by_role("link", name="Открыть очередь проверки").click()
     page.get_by_role("link", name="Эссе о районе").click()
-    for label, value in zip(("Полнота (0–5)", "Конкретность (0–5)"), scores, strict=True):
-        page.get_by_label(label).fill(value)
+    # Each criterion is a group of radio buttons, one per score, each named by its score and descriptor.
+    for criterion, value in zip(("Полнота (0–5)", "Конкретность (0–5)"), scores, strict=True):
+        if value:
+            page.get_by_role("group", name=criterion).get_by_role("radio", name=re.compile(rf"^{value} —")).check()
     page.get_by_label("Отзыв для слушателя (Markdown)").fill(feedback)
     page.get_by_label(decision, exact=True).check()
     page.get_by_role("button", name="Сохранить", exact=True).click()
