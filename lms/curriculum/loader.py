@@ -250,6 +250,18 @@ class SourceFile:
     def error(self, path, message):
         self.problems.append(Problem(self.display_path, self.line(path), message))
 
+    def field_sets(self, items, key, list_message, item_message):
+        """(path, item) for each set of fields in the list under `key`, reporting a value that is not a list and
+        each entry that is not a set of fields."""
+        if not isinstance(items, list):
+            self.error((key,), list_message)
+            return
+        for i, item in enumerate(items):
+            if isinstance(item, dict):
+                yield (key, i), item
+            else:
+                self.error((key, i), item_message)
+
     def check_keys(self, mapping, allowed, path):
         for key in mapping:
             if key not in allowed:
@@ -426,15 +438,9 @@ def _load_course(course_dir, root, problems, known_hashes):
 
 def _load_sessions(source, sessions, module_slugs):
     """The cohort plan of course.md: sessions by week of the cohort, from which a cohort's schedule is made."""
-    if not isinstance(sessions, list):
-        source.error(("sessions",), "'sessions' must be a list of sessions")
-        return []
     plan = []
-    for i, item in enumerate(sessions):
-        path = ("sessions", i)
-        if not isinstance(item, dict):
-            source.error(path, "each session needs 'kind', 'title', 'week', 'day', 'start' and 'end'")
-            continue
+    for path, item in source.field_sets(sessions, "sessions", "'sessions' must be a list of sessions",
+                                        "each session needs 'kind', 'title', 'week', 'day', 'start' and 'end'"):
         source.check_keys(item, SESSION_KEYS, path)
         before = len(source.problems)
         if item.get("kind") not in SESSION_KINDS:
@@ -571,16 +577,10 @@ def _load_module(path, display, number, slug, problems, raw=None):
 def _load_files(source, items, course_dir):
     """([{"name", "title", "format", "size"}], digest of their bytes) for the documents a module offers; each must
     be a file of an allowed type and size inside the course's files/ folder."""
-    if not isinstance(items, list):
-        source.error(("files",), "'files' must be a list of documents with 'path' and 'title'")
-        return [], b""
     folder = (course_dir / "files").resolve()
     files, digest = [], hashlib.sha256()
-    for i, item in enumerate(items):
-        path = ("files", i)
-        if not isinstance(item, dict):
-            source.error(path, "each file needs 'path' (files/...) and 'title'")
-            continue
+    for path, item in source.field_sets(items, "files", "'files' must be a list of documents with 'path' and 'title'",
+                                        "each file needs 'path' (files/...) and 'title'"):
         source.check_keys(item, FILE_KEYS, path)
         title = source.require_text(item, "title", path)
         relative = item.get("path")
