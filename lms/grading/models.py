@@ -42,6 +42,8 @@ class Submission(db.Model):
     graded_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
     # When the trainee opened the graded attempt; unseen grades are listed on their dashboard.
     feedback_seen_at = db.Column(db.DateTime)
+    # When a mentor first opened the handed-in attempt; until then the trainee may withdraw it to correct it.
+    review_opened_at = db.Column(db.DateTime)
     # Optimistic locking: two mentors saving the same attempt cannot overwrite each other silently.
     version = db.Column(db.Integer, nullable=False)
 

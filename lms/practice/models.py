@@ -59,6 +59,8 @@ class PracticeEntry(db.Model):
     submitted_at = db.Column(db.DateTime)
     reviewed_at = db.Column(db.DateTime)
     reviewed_by_id = db.Column(db.Integer, db.ForeignKey("users.id"))
+    # When a mentor first opened the submitted entry; until then the trainee may withdraw it to correct it.
+    review_opened_at = db.Column(db.DateTime)
     mentor_comment_markdown = db.Column(db.Text, nullable=False, default="")
     mentor_comment_html = db.Column(db.Text, nullable=False, default="")
     version = db.Column(db.Integer, nullable=False)
