@@ -11,7 +11,7 @@ from flask.cli import AppGroup
 from sqlalchemy import func, select
 
 from lms.auth.models import ROLES, User, find_user_by_email
-from lms.auth.services import AccountError, check_password, create_user, set_password_url
+from lms.auth.services import AccountError, check_password, create_user, issue_password_link
 from lms.backup import BackupError, backup_database
 from lms.bench_data import SIZES, generate_dataset
 from lms.certificates.services import issue_certificates_for_cohort
@@ -109,10 +109,11 @@ def create_user_command(email, name, roles, password_stdin):
     except AccountError as error:
         db.session.rollback()
         raise click.ClickException(str(error)) from None
+    link = issue_password_link(user) if password is None else None
     db.session.commit()
     click.echo(f"Created {user.email} ({', '.join(sorted(user.roles))}).")
-    if password is None:
-        click.echo(f"Set-password link (valid 7 days, single use): {set_password_url(user)}")
+    if link:
+        click.echo(f"Set-password link (valid 7 days, single use): {link}")
 
 
 def demo_password(email):

@@ -93,6 +93,19 @@ def can_view_submission(user, submission):
     return user.id == submission.trainee_id or user.is_admin or can_grade_submission(user, submission)
 
 
+def load_cohort(user, cohort_id, *options):
+    """The cohort (None if there is none) and, in the same query, whether the user mentors it: the answer is
+    what mentors_cohort gives for the rest of the request."""
+    found = db.session.execute(
+        select(Cohort, CohortMentor.mentor_id).options(*options)
+        .outerjoin(CohortMentor, (CohortMentor.cohort_id == Cohort.id) & (CohortMentor.mentor_id == user.id))
+        .where(Cohort.id == cohort_id)).first()
+    if found is None:
+        return None
+    g.setdefault("mentors_cohort", {})[(user.id, cohort_id)] = found[1] is not None
+    return found[0]
+
+
 def mentors_cohort(mentor, cohort_id):
     """Whether the mentor works with the cohort; asked once per request and cohort."""
     if not mentor.is_mentor:

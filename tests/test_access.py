@@ -33,6 +33,8 @@ ROUTES = {
     "auth.set_password_page": ("public", "GET", "/set-password/not-a-token"),
     "auth.choose_language": ("public", "POST", "/language"),
     "auth.forgot_password": ("public", "GET", "/forgot-password"),
+    "auth.settings": ("signed-in", "GET", "/settings"),
+    "auth.confirm_email": ("public", "GET", "/settings/email/not-a-token"),
     "learning.dashboard": ("signed-in", "GET", "/"),
     "learning.course_page": ("trainee-own", "GET", "/courses/fixture-course"),
     "learning.module_page": ("trainee-own", "GET", "/courses/fixture-course/intro"),
@@ -40,6 +42,9 @@ ROUTES = {
     "learning.mentors_guide": ("staff", "GET", "/courses/fixture-course/mentors-guide"),
     "learning.module_progress": ("trainee-own-write", "POST", "/courses/fixture-course/intro/progress"),
     "grading.assignment_page": ("trainee-own", "GET", ASSIGNMENT),
+    "grading.hand_in": ("trainee-own-write", "GET", ASSIGNMENT + "/hand-in"),  # nothing to hand in: back
+    "grading.save_draft": ("trainee-own-json", "POST", ASSIGNMENT + "/draft"),
+    "grading.withdraw": ("own-entry-write", "POST", "/submissions/{submission}/withdraw"),
     "grading.download_file": ("trainee-record", "GET", "/files/{file}"),
     "grading.queue": ("mentor", "GET", "/mentor/queue"),
     "grading.grade_page": ("mentor-own", "GET", "/mentor/submissions/{submission}"),
@@ -48,6 +53,7 @@ ROUTES = {
     "practice.trainee_log": ("trainee-record", "GET", "/practice/trainees/{trainee}"),
     "practice.new_entry": ("trainee-role", "GET", "/practice/new"),
     "practice.entry_page": ("trainee-record", "GET", "/practice/{entry}"),
+    "practice.delete_entry": ("own-entry-write", "GET", "/practice/{entry}/delete"),  # not a draft: back
     "practice.download_attachment": ("trainee-record", "GET", "/practice/attachments/{attachment}"),
     "practice.export_trainee": ("trainee-record", "GET", "/practice/trainees/{trainee}/export.csv"),
     "practice.export_cohort": ("cohort-staff", "GET", "/practice/cohorts/{cohort}/export.csv"),
@@ -76,7 +82,10 @@ ROUTES = {
     "admin.user_page": ("admin", "GET", "/admin/users/{trainee}"),
     "admin.cohorts": ("admin", "GET", "/admin/cohorts"),
     "admin.cohort_page": ("cohort-staff", "GET", "/admin/cohorts/{cohort}"),
-    "admin.cohort_matrix_csv": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/matrix.csv"),
+    "admin.cohort_matrix_download": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/matrix.xlsx"),
+    "admin.all_matrices_xlsx": ("staff", "GET", "/admin/cohorts/matrix.xlsx"),
+    "admin.choose_matrix": ("cohort-staff-redirect", "GET", "/admin/matrix?cohort={cohort}"),
+    "admin.invitation_links": ("admin", "GET", "/admin/cohorts/{cohort}/invitations.csv"),
     "admin.trainee_record": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/trainees/{trainee}"),
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
     "admin.curriculum": ("admin", "GET", "/admin/curriculum"),
@@ -113,14 +122,17 @@ ROUTES = {
 EXTRA_REQUESTS = [
     ("trainee-own-write", "POST", "/courses/fixture-course/intro/assignments/intro-quiz",
      {"q-q1": "Никто", "q-q2": "Деньги"}),
-    ("trainee-own-entry-write", "POST", "/practice/{entry}", {"action": "confirm"}),
+    ("own-entry-write", "POST", "/practice/{entry}", {"action": "confirm"}),
     ("mentor-own-entry-write", "POST", "/practice/{entry}", {"action": "return", "comment": "Исправьте",
                                                            "version": "1"}),
     ("cohort-admin-write", "POST", "/admin/cohorts/{cohort}", {"action": "settings", "name": "Группа 1"}),
     ("admin-write", "POST", "/admin/users/{trainee}", {"action": "roles", "roles": "trainee"}),
+    ("admin-write", "POST", "/admin/users/{trainee}", {"action": "reset"}),
+    ("signed-in-write", "POST", "/settings", {"action": "language", "locale": "ru"}),
     ("cohort-schedule-write", "POST", "/sessions/{session}", {"action": "attendance", "t-{trainee}": "present"}),
     ("mentor-own", "POST", "/mentor/submissions/{submission}", {"decision": "return", "feedback": "Доработайте",
                                                                  "version": "1", "score-0": "", "score-1": ""}),
+    ("own-entry-write", "POST", "/practice/{entry}", {"action": "withdraw"}),
 ]
 
 # What each visitor gets, per class. "login" means a redirect to the sign-in page. "trainee" is in the
@@ -140,13 +152,15 @@ EXPECTED = {
     "trainee-own": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=200, admin=200),
     "trainee-own-write": dict(anonymous="login", trainee=302, other=404, mentor=403, other_mentor=403, admin=403),
     "trainee-record": dict(anonymous="login", trainee=200, other=404, mentor=200, other_mentor=404, admin=200),
-    "trainee-own-entry-write": dict(anonymous="login", trainee=200, other=404, mentor=403, other_mentor=404,
-                                    admin=403),
+    "own-entry-write": dict(anonymous="login", trainee=302, other=404, mentor=403, other_mentor=404, admin=403),
+    "trainee-own-json": dict(anonymous="login", trainee=200, other=404, mentor=403, other_mentor=403, admin=403),
     "mentor-own-entry-write": dict(anonymous="login", trainee=403, other=404, mentor=302, other_mentor=404,
                                    admin=403),
     "practice-home": dict(anonymous="login", trainee=200, other=200, mentor=302, other_mentor=302, admin=302),
     "trainee-role": dict(anonymous="login", trainee=200, other=302, mentor=403, other_mentor=403, admin=403),
     "staff": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=200, admin=200),
+    "cohort-staff-redirect": dict(anonymous="login", trainee=403, other=403, mentor=302, other_mentor=404,
+                                  admin=302),
     "cohort-staff": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=404, admin=200),
     "mentor": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=200, admin=403),
     "mentor-own": dict(anonymous="login", trainee=403, other=403, mentor=(200, 302), other_mentor=404, admin=403),
@@ -265,7 +279,7 @@ def test_every_page_runs_few_queries(app, people, samples, visitor):
     visit_as(client, people, visitor)
     heavy = []
     for _kind, method, url, *_data in ROUTES.values():
-        if method != "GET" or url.endswith((".csv", ".zip")):  # downloads, not pages: fixed counts, tested there
+        if method != "GET" or url.endswith((".csv", ".zip", ".xlsx")):  # downloads, not pages: fixed counts, tested there
             continue
         url = url.format(**samples)
         with count_queries() as queries:

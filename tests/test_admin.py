@@ -7,8 +7,9 @@ import shutil
 import zipfile
 from datetime import timedelta
 
+import openpyxl
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from lms.admin.matrix import cohort_matrix
 from lms.audit import AuditEvent
@@ -17,11 +18,11 @@ from lms.auth.services import create_user
 from lms.certificates.eligibility import compute_eligibility
 from lms.certificates.models import Certificate
 from lms.certificates.services import issue_certificate
-from lms.clock import local_today
+from lms.clock import local_today, utcnow
 from lms.curriculum.models import Assignment
 from lms.extensions import db
 from lms.grading.models import Submission
-from lms.grading.services import submit_quiz
+from lms.grading.services import save_text_answer, submit_quiz
 from lms.learning.models import Enrolment
 from lms.learning.services import enrol_trainee
 from lms.practice.models import PracticeAttachment, PracticeEntry
@@ -39,6 +40,8 @@ from tests.conftest import (
 )
 from tests.test_certificates import approve_practice, make_eligible, pass_assignments
 from tests.test_grading import PNG
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 @pytest.fixture
@@ -58,7 +61,9 @@ def test_user_list_search_and_role_filter(admin_client, people):
 def test_invite_shows_a_working_set_password_link(app, admin_client):
     response = post(admin_client, "/admin/users/new", {"name": "Новый Слушатель", "email": "New@Example.org",
                                                        "roles": ["trainee"]})
-    html = response.get_data(as_text=True)
+    user = db.session.scalar(select(User).filter_by(email="new@example.org"))
+    assert response.headers["Location"] == f"/admin/users/{user.id}"
+    html = admin_client.get(response.headers["Location"]).get_data(as_text=True)  # the link stays on their page
     link = re.search(r'value="http://localhost(/set-password/[^"]+)"', html).group(1)
     visitor = app.test_client()
     assert post(visitor, link, {"password": "a fresh password", "confirm": "a fresh password"}).status_code == 302
@@ -106,7 +111,8 @@ def test_deactivation_ends_sessions_and_keeps_work(app, admin_client, people):
 
 def test_admin_makes_a_reset_link(admin_client, people):
     response = post(admin_client, f"/admin/users/{people.trainee.id}", {"action": "reset"})
-    assert "/set-password/" in response.get_data(as_text=True)
+    page = admin_client.get(response.headers["Location"])
+    assert "/set-password/" in page.get_data(as_text=True) and "прежняя ссылка больше не работает" in page_text(page)
 
 
 def test_cohorts_create_enrol_mentor_and_bad_input(admin_client, people, make_user):
@@ -162,12 +168,94 @@ def test_the_matrix_downloads_as_csv_in_the_readers_language(app, people):
     response = _as(app, people.mentor).get(f"/admin/cohorts/{people.cohort.id}/matrix.csv")
     assert response.status_code == 200 and response.headers["Content-Type"].startswith("text/csv")
     assert response.headers["Content-Disposition"] == f"attachment; filename=matrix-cohort-{people.cohort.id}.csv"
-    rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    data = response.get_data()
+    assert data.startswith("\ufeff".encode())  # the BOM Excel needs to read UTF-8
+    rows = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=";"))  # Russian Excel's separator
     assert rows[0][:3] == ["Слушатель", "Электронная почта", "М1"] and rows[0][-4:] == [
-        "Практика, ч", "Посещаемость", "Сообщения", "Сертификат"]
+        "Практика, ч", "Посещаемость, %", "Сообщения", "Сертификат"]
+    assert "1.1 Эссе о районе" in rows[0] and "1.1: баллы" in rows[0]
     (row,) = [r for r in rows[1:] if r[0] == "Анна Соседова"]
-    assert "пройдено (10)" in row and row[-4] == "10.5" and row[-1] == "требования выполнены"
+    assert row[rows[0].index("1.1 Эссе о районе")] == "пройдено" and row[rows[0].index("1.1: баллы")] == "10"
+    assert row[-4] == "10,5" and row[-1] == "требования выполнены"  # a decimal comma, as Russian Excel reads
     assert _as(app, people.other_mentor).get(f"/admin/cohorts/{people.cohort.id}/matrix.csv").status_code == 404
+
+
+def test_the_matrix_downloads_as_a_workbook_with_numbers_as_numbers(app, people, make_cohort, make_user):
+    make_eligible(people)
+    response = _as(app, people.mentor).get(f"/admin/cohorts/{people.cohort.id}/matrix.xlsx")
+    assert response.status_code == 200 and response.headers["Content-Type"] == XLSX
+    sheet = openpyxl.load_workbook(io.BytesIO(response.get_data())).active
+    assert sheet.title == people.cohort.name and sheet.freeze_panes == "B2"
+    header = [cell.value for cell in sheet[1]]
+    (row,) = [[cell.value for cell in r] for r in sheet.iter_rows(min_row=2) if r[0].value == "Анна Соседова"]
+    assert row[header.index("1.1: баллы")] == 10 and row[header.index("Практика, ч")] == 10.5
+    assert row[header.index("1.1 Эссе о районе")] == "пройдено"
+    english = _as(app, people.mentor)
+    post(english, "/language", {"locale": "en"})
+    header = [c.value for c in openpyxl.load_workbook(io.BytesIO(english.get(
+        f"/admin/cohorts/{people.cohort.id}/matrix.xlsx").get_data())).active[1]]
+    assert header[:3] == ["Trainee", "E-mail", "M1"] and "Practice, h" in header
+
+    second = make_cohort(people.course, trainees=[make_user(["trainee"], name="Вера Вторая")], name="Группа 2")
+    workbook = openpyxl.load_workbook(io.BytesIO(_as(app, people.admin).get("/admin/cohorts/matrix.xlsx").get_data()))
+    assert workbook.sheetnames == ["Группа 1", "Группа 2"]
+    assert workbook["Группа 2"]["A2"].value == "Вера Вторая" and workbook["Группа 2"].freeze_panes == "B2"
+    mentors = openpyxl.load_workbook(io.BytesIO(_as(app, people.mentor).get("/admin/cohorts/matrix.xlsx").get_data()))
+    assert mentors.sheetnames == ["Группа 1"] and second.name not in mentors.sheetnames  # only their own cohorts
+
+
+def test_matrix_has_short_headings_a_legend_links_and_filters(app, people, make_user):
+    make_eligible(people)
+    waiting = make_user(["trainee"], name="Борис Ждущий")
+    enrol_trainee(people.cohort, waiting)
+    essay = db.session.scalar(select(Assignment).filter_by(key="intro-essay"))
+    answer = save_text_answer(waiting, essay, "Ответ", submit=True)
+    db.session.commit()
+    url = f"/admin/cohorts/{people.cohort.id}"
+    html = _as(app, people.mentor).get(url).get_data(as_text=True)
+    head = html[html.index("<thead>"):html.index("</thead>")]
+    assert "intro-essay" not in head and 'title="Эссе о районе">1.1</abbr>' in head
+    assert "<dt>1.1</dt><dd>Эссе о районе</dd>" in html  # the legend
+    assert f'href="/mentor/submissions/{answer.id}"' in html  # the mentor's cell opens the grading page
+    admin_html = _as(app, people.admin).get(url).get_data(as_text=True)
+    assert f'href="/admin/cohorts/{people.cohort.id}/trainees/{waiting.id}#work-{essay.id}"' in admin_html
+    mentor = _as(app, people.mentor)
+    shown = page_text(mentor.get(url + "?show=waiting"))
+    assert "Борис Ждущий" in shown and "Анна Соседова" not in shown and "Показан 1 слушатель." in shown
+    eligible = page_text(mentor.get(url + "?show=eligible"))
+    assert "Анна Соседова" in eligible and "Борис Ждущий" not in eligible
+    assert "Никто не подходит под этот фильтр." in page_text(mentor.get(url + "?show=returned"))
+    compact = mentor.get(url + "?view=compact").get_data(as_text=True)
+    assert 'class="table-wrap matrix compact"' in compact and ">✓ (10)</a>" in compact
+    everyone = page_text(mentor.get(url + "?show=nonsense"))
+    assert "Анна Соседова" in everyone and "Борис Ждущий" in everyone  # an unknown filter shows everyone
+    chosen = mentor.get(f"/admin/matrix?cohort={people.cohort.id}&show=waiting&view=compact")
+    assert chosen.status_code == 302 and chosen.headers["Location"] == url + "?show=waiting&view=compact"
+    assert _as(app, people.other_mentor).get(f"/admin/matrix?cohort={people.cohort.id}").status_code == 404
+    assert mentor.get("/admin/matrix?cohort=abc").status_code == 404
+
+
+def test_matrix_filter_falling_behind(app, people, make_user):
+    idle = make_user(["trainee"], name="Глеб Пропавший")
+    enrol_trainee(people.cohort, idle)
+    db.session.execute(update(Enrolment).where(Enrolment.trainee_id == idle.id)
+                       .values(enrolled_at=utcnow() - timedelta(days=30)))
+    db.session.commit()
+    text = page_text(_as(app, people.mentor).get(f"/admin/cohorts/{people.cohort.id}?show=behind"))
+    assert "Глеб Пропавший" in text and "Анна Соседова" not in text
+
+
+def test_trainee_record_links_each_attempt_and_practice_entry(app, people):
+    make_eligible(people)
+    essay = db.session.scalar(select(Assignment).filter_by(key="intro-essay"))
+    answer = db.session.scalar(select(Submission).filter_by(assignment_id=essay.id, trainee_id=people.trainee.id))
+    entries = db.session.scalars(select(PracticeEntry).filter_by(trainee_id=people.trainee.id)).all()
+    url = f"/admin/cohorts/{people.cohort.id}/trainees/{people.trainee.id}"
+    html = _as(app, people.mentor).get(url).get_data(as_text=True)
+    assert f'id="work-{essay.id}"' in html and f'href="/mentor/submissions/{answer.id}"' in html
+    assert all(f'href="/practice/{e.id}"' in html for e in entries) and len(entries) == 2
+    admin = _as(app, people.admin).get(url).get_data(as_text=True)
+    assert "попытка 1" in admin and "/mentor/submissions/" not in admin  # administrators do not grade
 
 
 def _as(app, user):
@@ -310,14 +398,20 @@ def test_curriculum_page_checks_and_syncs_like_the_cli(app, admin_client, people
 def test_invitation_is_e_mailed_when_mail_is_configured(app, admin_client, mail_server):
     response = post(admin_client, "/admin/users/new", {"name": "Почтовый", "email": "mail@example.org",
                                                        "roles": ["trainee"]})
-    assert "приглашение отправлено на mail@example.org" in page_text(response)
-    assert "/set-password/" not in response.get_data(as_text=True)
+    page = admin_client.get(response.headers["Location"])
+    assert "приглашение отправлено на mail@example.org" in page_text(page)
+    sent_link = re.search(r'value="http://localhost(/set-password/[^"]+)"', page.get_data(as_text=True)).group(1)
     assert mail_server.messages == []  # not from the web request: from the outbox
     send_notifications(app)
     (message,) = mail_server.messages
     assert message["To"] == "mail@example.org"
     assert "/set-password/" in message.get_body(("plain",)).get_content()
     assert "/set-password/" in message.get_body(("html",)).get_content()
+    # The page offers the same working link to copy, in case the letter does not arrive.
+    mailed = re.search(r"http://localhost(/set-password/\S+)", message.get_body(("plain",)).get_content()).group(1)
+    assert post(app.test_client(), sent_link, {"password": "a fresh password", "confirm": "a fresh password"}
+                ).status_code == 302
+    assert app.test_client().get(mailed).status_code == 400  # single use: that link is the same key
 
 
 def test_admin_sends_a_new_link_from_the_users_page(app, admin_client, people, mail_server):
@@ -358,3 +452,83 @@ def test_personal_data_export_and_anonymisation(app, admin_client, people):
     actions = set(db.session.scalars(select(AuditEvent.action)))
     assert {"user.export_personal_data", "user.anonymise"} <= actions
     assert login(app.test_client(), "trainee@example.org").status_code == 200
+
+
+# --- getting people in and correcting them ----------------------------------------------------------------------
+
+def test_import_links_stay_downloadable_and_copyable(app, admin_client, people):
+    done = upload_csv(admin_client, people.cohort, "Иван Петров;ivan@example.org\n", action="import")
+    html = done.get_data(as_text=True)
+    assert 'data-copy="link-' in html and "Скачать ссылки (CSV)" in page_text(done)
+    page_link = re.search(r'value="http://localhost(/set-password/[^"]+)"', html).group(1)
+    response = admin_client.get(f"/admin/cohorts/{people.cohort.id}/invitations.csv")  # later, from any page
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["ФИО", "Электронная почта", "Ссылка для установки пароля", "Действует до"]
+    (ivan,) = rows[1:]  # the trainee who has a password is not listed
+    assert ivan[:2] == ["Иван Петров", "ivan@example.org"] and ivan[3]
+    downloaded = ivan[2].removeprefix("http://localhost")
+    assert post(app.test_client(), downloaded, {"password": "a fresh password", "confirm": "a fresh password"}
+                ).status_code == 302
+    assert app.test_client().get(page_link).status_code == 400  # the same link: used once
+    again = admin_client.get(f"/admin/cohorts/{people.cohort.id}/invitations.csv").get_data().decode("utf-8-sig")
+    assert "ivan@example.org" not in again
+
+
+def test_import_with_mail_sends_each_invitation(app, admin_client, people, mail_server):
+    upload_csv(admin_client, people.cohort, "Иван Петров,ivan@example.org\nОльга Сидорова,olga@example.org\n",
+               action="import")
+    send_notifications(app)
+    assert sorted(m["To"] for m in mail_server.messages) == ["ivan@example.org", "olga@example.org"]
+    assert all("/set-password/" in m.get_body(("plain",)).get_content() for m in mail_server.messages)
+
+
+def test_a_new_link_ends_the_old_one(app, admin_client, people, make_user):
+    newcomer = make_user(password=None, email="late@example.org", name="Лев Поздний")
+    first = post(admin_client, f"/admin/users/{newcomer.id}", {"action": "reset"})
+    old = re.search(r'value="http://localhost(/set-password/[^"]+)"',
+                    admin_client.get(first.headers["Location"]).get_data(as_text=True)).group(1)
+    post(admin_client, f"/admin/users/{newcomer.id}", {"action": "reset"})
+    page = admin_client.get(f"/admin/users/{newcomer.id}")
+    new = re.search(r'value="http://localhost(/set-password/[^"]+)"', page.get_data(as_text=True)).group(1)
+    assert "Пароль ещё не задан." in page_text(page) and "Ещё ни разу не входил(а)." in page_text(page)
+    stale = app.test_client()
+    assert stale.get(old).status_code == 400  # the stale link
+    assert post(stale, new, {"password": "a fresh password", "confirm": "a fresh password"}).status_code == 302
+    assert db.session.scalar(select(AuditEvent.id).where(AuditEvent.action == "user.new_password_link"))
+
+
+def test_users_can_be_filtered_by_not_signed_in_yet(admin_client, people, make_user):
+    make_user(password=None, name="Лев Поздний")
+    text = page_text(admin_client.get("/admin/users?status=never"))
+    assert "Лев Поздний" in text and people.admin.email not in text  # the admin has signed in
+    assert "ещё нет; пароль не задан" in text
+    no_password = page_text(admin_client.get("/admin/users?status=no-password"))
+    assert "Лев Поздний" in no_password and "Анна Соседова" not in no_password
+    assert people.admin.email in page_text(admin_client.get("/admin/users?status=bogus"))  # unknown: everyone
+
+
+def test_admin_corrects_a_name_and_an_e_mail(admin_client, people):
+    url = f"/admin/users/{people.trainee.id}"
+    response = post(admin_client, url, {"action": "profile", "name": "  Анна   Соседова-Ким ",
+                                        "email": "Anna@Example.org"})
+    assert response.status_code == 302
+    trainee = db.session.get(User, people.trainee.id)
+    assert (trainee.name, trainee.email) == ("Анна Соседова-Ким", "anna@example.org")
+    event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
+    assert event.actor_id == people.admin.id and event.details["email"] == ["trainee@example.org", "anna@example.org"]
+    for bad, message in (({"name": "   ", "email": "anna@example.org"}, "Укажите имя."),
+                         ({"name": "Анна", "email": people.mentor.email}, "уже есть"),
+                         ({"name": "Анна", "email": "not an address"}, "Введите правильный адрес")):
+        refused = post(admin_client, url, {"action": "profile", **bad}, token_from=url)
+        assert refused.status_code == 400 and message in page_text(refused), bad
+        assert bad["email"] in refused.get_data(as_text=True)  # what was typed stays in the form
+    trainee = db.session.get(User, people.trainee.id)
+    assert (trainee.name, trainee.email) == ("Анна Соседова-Ким", "anna@example.org")
+
+
+def test_before_issuing_the_admin_sees_the_printed_names(admin_client, people):
+    make_eligible(people)
+    text = page_text(admin_client.get(f"/admin/certificates/cohorts/{people.cohort.id}/issue"))
+    assert "Имена будут напечатаны точно так, как ниже" in text and "Анна Соседова" in text
+    listing = page_text(admin_client.get(f"/admin/certificates?cohort={people.cohort.id}"))
+    assert "Имя в сертификате: «Анна Соседова»" in listing

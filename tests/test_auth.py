@@ -7,6 +7,7 @@ from itsdangerous.timed import TimestampSigner
 
 from lms.auth.models import User
 from lms.auth.services import end_sessions, make_set_password_token, set_password
+from lms.certificates.services import issue_certificate
 from lms.extensions import db
 from tests.conftest import PASSWORD, csrf_token, login, page_text, post, send_notifications
 
@@ -179,6 +180,7 @@ def test_role_change_takes_effect_on_next_request(client, people):
 def test_set_password_link_sets_password_and_signs_in(client, make_user):
     user = make_user(password=None, email="new@example.org")
     token = make_set_password_token(user)
+    db.session.commit()  # the link's key, as issuing it in a request would
     assert client.get(f"/set-password/{token}").status_code == 200
     response = post(client, f"/set-password/{token}", {"password": "my new password", "confirm": "my new password"})
     assert response.status_code == 302
@@ -190,6 +192,7 @@ def test_set_password_link_sets_password_and_signs_in(client, make_user):
 def test_set_password_link_is_single_use(client, make_user):
     user = make_user(password=None)
     token = make_set_password_token(user)
+    db.session.commit()  # the link's key, as issuing it in a request would
     post(client, f"/set-password/{token}", {"password": "my new password", "confirm": "my new password"})
     response = client.get(f"/set-password/{token}")
     assert response.status_code == 400
@@ -199,6 +202,7 @@ def test_set_password_link_is_single_use(client, make_user):
 def test_set_password_link_expires_after_seven_days(client, make_user, monkeypatch):
     user = make_user(password=None)
     token = make_set_password_token(user)
+    db.session.commit()  # the link's key, as issuing it in a request would
     later = int(time.time()) + 7 * 24 * 3600 + 60
     monkeypatch.setattr(TimestampSigner, "get_timestamp", lambda self: later)
     assert client.get(f"/set-password/{token}").status_code == 400
@@ -206,6 +210,7 @@ def test_set_password_link_expires_after_seven_days(client, make_user, monkeypat
 
 def test_set_password_link_forged_or_truncated(client, make_user):
     token = make_set_password_token(make_user(password=None))
+    db.session.commit()  # the link's key, as issuing it in a request would
     assert client.get(f"/set-password/{token[:-3]}").status_code == 400
     assert client.get("/set-password/not-a-token").status_code == 400
 
@@ -213,6 +218,7 @@ def test_set_password_link_forged_or_truncated(client, make_user):
 def test_set_password_bad_input_changes_nothing(client, make_user):
     user = make_user(password=None)
     token = make_set_password_token(user)
+    db.session.commit()  # the link's key, as issuing it in a request would
     short = post(client, f"/set-password/{token}", {"password": "short", "confirm": "short"})
     assert short.status_code == 200 and "Не меньше 10 символов." in page_text(short)
     mismatch = post(client, f"/set-password/{token}", {"password": "long enough 1", "confirm": "long enough 2"})
@@ -243,3 +249,100 @@ def test_forgot_password_is_rate_limited(client, people):
     for _ in range(5):
         post(client, "/forgot-password", {"email": people.trainee.email})
     assert post(client, "/forgot-password", {"email": people.trainee.email}).status_code == 429
+
+
+# --- /settings ---------------------------------------------------------------------------------------------------
+
+def settings_post(client, data):
+    return post(client, "/settings", data, token_from="/settings")
+
+
+def test_settings_change_the_name_until_a_certificate_is_issued(client, people):
+    login(client, people.trainee)
+    page = page_text(client.get("/settings"))
+    assert "Полное имя, как его напечатают в вашем сертификате" in page and "Какие уведомления приходят по почте" in page
+    response = settings_post(client, {"action": "name", "name": " Анна  Соседова-Ким "})
+    assert response.status_code == 302 and response.headers["Location"] == "/settings#name"
+    assert db.session.get(User, people.trainee.id).name == "Анна Соседова-Ким"
+    blank = settings_post(client, {"action": "name", "name": "   "})
+    assert blank.status_code == 400 and "Укажите имя." in page_text(blank)
+    assert 'aria-invalid="true" aria-describedby="name-error"' in blank.get_data(as_text=True)
+    issue_certificate(people.trainee, people.course, people.admin, override_reason="test")
+    db.session.commit()
+    refused = settings_post(client, {"action": "name", "name": "Другое Имя"})
+    assert refused.status_code == 400 and "обратитесь к администратору" in page_text(refused)
+    assert db.session.get(User, people.trainee.id).name == "Анна Соседова-Ким"
+    assert "Ваш сертификат уже выдан с этим именем" in page_text(client.get("/settings"))
+
+
+def test_settings_language_is_remembered(client, people):
+    login(client, people.mentor)
+    assert settings_post(client, {"action": "language", "locale": "en"}).status_code == 302
+    assert db.session.get(User, people.mentor.id).locale == "en"
+    assert "Interface language" in page_text(client.get("/settings"))
+    bad = settings_post(client, {"action": "language", "locale": "xx"})
+    assert bad.status_code == 400 and db.session.get(User, people.mentor.id).locale == "en"
+
+
+def test_settings_password_change_keeps_this_session_and_ends_the_others(app, client, people):
+    login(client, people.trainee)
+    elsewhere = app.test_client()
+    login(elsewhere, people.trainee)
+    wrong = settings_post(client, {"action": "password", "current_password": "wrong", "new_password": "a new password",
+                                   "confirm_password": "a new password"})
+    assert wrong.status_code == 400 and "Текущий пароль указан неверно." in page_text(wrong)
+    mismatch = settings_post(client, {"action": "password", "current_password": PASSWORD,
+                                      "new_password": "a new password", "confirm_password": "another one"})
+    assert "Новые пароли не совпадают." in page_text(mismatch)
+    short = settings_post(client, {"action": "password", "current_password": PASSWORD, "new_password": "short",
+                                   "confirm_password": "short"})
+    assert short.status_code == 400 and "не короче 10 символов" in page_text(short)
+    assert login(app.test_client(), people.trainee).status_code == 302  # nothing changed so far
+    done = settings_post(client, {"action": "password", "current_password": PASSWORD,
+                                  "new_password": "a new password", "confirm_password": "a new password"})
+    assert done.status_code == 302 and client.get("/").status_code == 200
+    assert elsewhere.get("/").status_code == 302  # signed out there
+    assert login(app.test_client(), people.trainee.email, "a new password").status_code == 302
+
+
+def test_settings_e_mail_change_is_confirmed_from_the_new_address(app, people, mail_server):
+    client = app.test_client()
+    login(client, people.trainee)
+    taken = settings_post(client, {"action": "email", "email": people.mentor.email})
+    assert taken.status_code == 400 and "уже есть" in page_text(taken)
+    same = settings_post(client, {"action": "email", "email": people.trainee.email})
+    assert "Это и так ваш адрес почты." in page_text(same)
+    sent = settings_post(client, {"action": "email", "email": "Anna.New@Example.org"})
+    assert sent.status_code == 302 and db.session.get(User, people.trainee.id).email == "trainee@example.org"
+    send_notifications(app)
+    (message,) = mail_server.messages
+    assert message["To"] == "anna.new@example.org"
+    link = re.search(r"http://localhost(/settings/email/\S+)", message.get_body(("plain",)).get_content()).group(1)
+    visitor = app.test_client()  # the link may be opened where the person is not signed in
+    assert "anna.new@example.org" in page_text(visitor.get(link))
+    assert db.session.get(User, people.trainee.id).email == "trainee@example.org"  # opening it changes nothing
+    assert post(visitor, link, {}, token_from=link).status_code == 302
+    assert db.session.get(User, people.trainee.id).email == "anna.new@example.org"
+    stale = visitor.get(link)
+    assert stale.status_code == 400 and "недействительна" in page_text(stale)
+    assert visitor.get("/settings/email/forged").status_code == 400
+    assert login(app.test_client(), "anna.new@example.org").status_code == 302
+
+
+def test_settings_e_mail_change_to_an_address_taken_meanwhile_changes_nothing(app, people, make_user, mail_server):
+    client = app.test_client()
+    login(client, people.trainee)
+    settings_post(client, {"action": "email", "email": "wanted@example.org"})
+    send_notifications(app)
+    link = re.search(r"http://localhost(/settings/email/\S+)",
+                     mail_server.messages[0].get_body(("plain",)).get_content()).group(1)
+    make_user(email="wanted@example.org")
+    refused = post(app.test_client(), link, {}, token_from="/login")
+    assert refused.status_code == 400 and "уже есть" in page_text(refused)
+    assert db.session.get(User, people.trainee.id).email == "trainee@example.org"
+
+
+def test_settings_without_mail_say_who_changes_the_address(client, people):
+    login(client, people.trainee)
+    refused = settings_post(client, {"action": "email", "email": "new@example.org"})
+    assert refused.status_code == 400 and "обратитесь к администратору" in page_text(refused)

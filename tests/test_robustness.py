@@ -424,8 +424,8 @@ def test_guessing_from_many_addresses_stops_but_a_known_browser_and_a_reset_link
     assert "задайте новый пароль по ссылке" in page_text(blocked)
     assert login_from(known, OWNER, people.mentor.email, PASSWORD).status_code == 302
 
-    from lms.auth.services import set_password_url
-    link = urlsplit(set_password_url(people.mentor)).path
+    from lms.auth.services import issue_password_link
+    link = urlsplit(issue_password_link(people.mentor)).path
     token = csrf_token(newcomer, link)
     response = newcomer.post(link, data={"csrf_token": token, "password": "a brand new password",
                                          "confirm": "a brand new password"}, environ_base={"REMOTE_ADDR": "192.0.2.1"})

@@ -28,6 +28,8 @@ class Attempt:
     status: str
     score: int = None
     late: bool = False
+    submission_id: int = None
+    submitted_at: object = None
 
 
 @dataclass
@@ -41,6 +43,7 @@ class MatrixRow:
     # The table's cells in column order: module read or not, attempt that counts or None.
     read: list = field(default_factory=list)
     cells: list = field(default_factory=list)
+    history: dict = field(default_factory=dict)  # assignment id -> every attempt sent, in order
     attendance: dict = field(default_factory=dict)  # session id -> present / late / absent / excused
     posts: int = 0  # on the cohort's discussion board, threads started and replies
 
@@ -62,6 +65,16 @@ class Matrix:
     modules: list
     assignments: list
     rows: list
+
+    @property
+    def assignment_labels(self):
+        """Short column headings: "3.2" is the second assignment of module 3."""
+        position = {m.id: m.position for m in self.modules}
+        labels, counts = [], {}
+        for a in self.assignments:
+            counts[a.module_id] = counts.get(a.module_id, 0) + 1
+            labels.append(f"{position.get(a.module_id, '?')}.{counts[a.module_id]}")
+        return labels
 
 
 SORTS = {
@@ -106,20 +119,23 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
     if rows:
         # Attempts, modules read and attendance in one round trip: an attempt has a status, a module read has
         # none, an attendance mark has attempt -1 and the session as its item.
-        for trainee_id, item, attempt, status, score, late in db.session.execute(union_all(
+        for trainee_id, item, attempt, status, score, late, submission_id, submitted_at in db.session.execute(
+                union_all(
                 select(Submission.trainee_id, Submission.assignment_id, Submission.attempt, Submission.status,
-                       Submission.score, Submission.late).where(
+                       Submission.score, Submission.late, Submission.id, Submission.submitted_at).where(
                     Submission.trainee_id.in_(members), Submission.status != "draft",
                     Submission.assignment_id.in_(select(Assignment.id).where(Assignment.course_id == course.id))),
-                select(ModuleProgress.trainee_id, ModuleProgress.module_id, literal(0), null(), null(), literal(False))
+                select(ModuleProgress.trainee_id, ModuleProgress.module_id, literal(0), null(), null(), literal(False),
+                       null(), null())
                 .join(Module, Module.id == ModuleProgress.module_id)
                 .where(ModuleProgress.trainee_id.in_(members), Module.course_id == course.id),
                 select(Attendance.trainee_id, Attendance.session_id, literal(-1), Attendance.status, null(),
-                       literal(False))
+                       literal(False), null(), null())
                 .join(CohortSession, CohortSession.id == Attendance.session_id)
                 .where(Attendance.trainee_id.in_(members), CohortSession.cohort_id == cohort.id,
                        CohortSession.cancelled_at.is_(None)),
-                select(DiscussionPost.author_id, func.count(), literal(-2), null(), null(), literal(False))
+                select(DiscussionPost.author_id, func.count(), literal(-2), null(), null(), literal(False), null(),
+                       null())
                 .join(DiscussionThread, DiscussionThread.id == DiscussionPost.thread_id)
                 .where(DiscussionPost.author_id.in_(members), DiscussionThread.cohort_id == cohort.id,
                        DiscussionPost.deleted_at.is_(None))
@@ -131,7 +147,8 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
             elif status is None:
                 rows[trainee_id].done.add(item)
             else:
-                grouped.setdefault((trainee_id, item), []).append(Attempt(attempt, status, score, bool(late)))
+                grouped.setdefault((trainee_id, item), []).append(Attempt(attempt, status, score, bool(late),
+                                                                              submission_id, submitted_at))
         for attempts in grouped.values():
             attempts.sort(key=lambda a: a.attempt)  # counted_attempt wants them in order
         if practice is None:
@@ -143,6 +160,7 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
     for (trainee_id, assignment_id), attempts in grouped.items():
         if assignment_id in shown:
             rows[trainee_id].attempts[assignment_id] = counted_attempt(shown[assignment_id], attempts)
+            rows[trainee_id].history[assignment_id] = attempts
     module_ids = [m.id for m in modules]
     attendance = attendance_counts(course, list(rows))  # a query only when the course asks for attendance
     for row in rows.values():

@@ -23,6 +23,10 @@ class User(UserMixin, db.Model):
     credential_subject = db.Column(db.String(45))
     # The secret in the address of the person's calendar feed (/calendar/<token>.ics); renewing it ends the old one.
     calendar_token = db.Column(db.String(40), unique=True)
+    # The one set-password link the person holds: its key is in the link, so a new link ends the old one, and the
+    # current link can be shown again (an import's list of links, the user's page) until it expires.
+    password_link_key = db.Column(db.String(16))
+    password_link_at = db.Column(db.DateTime)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
     last_login_at = db.Column(db.DateTime)
     # Kept by lms.notifications as notifications are made and read: the bell on every page costs no query.

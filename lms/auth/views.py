@@ -11,17 +11,24 @@ from itsdangerous import BadSignature, URLSafeTimedSerializer
 from lms.auth.forms import LoginForm, SetPasswordForm
 from lms.auth.models import find_user_by_email, normalize_email
 from lms.auth.services import (
+    AccountError,
     authenticate,
+    change_password,
+    confirm_email_change,
+    email_change_request,
+    email_change_url,
     end_sessions,
+    has_certificate,
     set_password,
-    set_password_url,
+    issue_password_link,
+    rename_self,
     set_user_locale,
     user_for_set_password_token,
 )
 from lms.extensions import db, limiter
 from lms.mail import mail_configured
 from lms.notifications.services import queue_link_email
-from lms.permissions import public
+from lms.permissions import public, signed_in
 
 bp = Blueprint("auth", __name__)
 
@@ -162,7 +169,7 @@ def forgot_password():
         user = find_user_by_email(request.form.get("email"))
         if mail_configured() and user is not None and user.active:
             queue_link_email(user.email, _l("Setting your password"),
-                             _l("Open this link within 7 days to set a new password:"), set_password_url(user),
+                             _l("Open this link within 7 days to set a new password:"), issue_password_link(user),
                              user=user)
             db.session.commit()
         sent = True
@@ -180,3 +187,74 @@ def choose_language():
         set_user_locale(current_user, locale)
         db.session.commit()
     return redirect(safe_next(request.form.get("next")) or url_for("learning.dashboard"))
+
+
+# --- the person's own settings ----------------------------------------------------------------
+
+@bp.route("/settings", methods=["GET", "POST"])
+@signed_in
+def settings():
+    """Name, language, password and e-mail; notification choices and the calendar feed are linked from here."""
+    errors, form = {}, {}
+    if request.method == "POST":
+        action = request.form.get("action")
+        try:
+            if action == "name":
+                if rename_self(current_user, request.form.get("name")):
+                    flash(_("Your name is saved."), "info")
+            elif action == "language":
+                locale = request.form.get("locale")
+                if locale not in current_app.config["LANGUAGES"]:
+                    raise AccountError(_("Choose a language from the list."))
+                set_user_locale(current_user, locale)
+                session["locale"] = locale
+                flash(_("The interface language is saved."), "info")
+            elif action == "password":
+                change_password(current_user, request.form.get("current_password"),
+                                request.form.get("new_password", ""), request.form.get("confirm_password"))
+                db.session.commit()
+                login_user(current_user._get_current_object())  # this session goes on; every other one has ended
+                flash(_("Your password is changed; you were signed out everywhere else."), "info")
+                return redirect(url_for("auth.settings", _anchor="password"))
+            elif action == "email":
+                if not mail_configured():
+                    raise AccountError(_("E-mail is not set up on this installation: ask an administrator to "
+                                         "change your address."))
+                new_email, link = email_change_url(current_user, request.form.get("email"))
+                queue_link_email(new_email, _l("Confirm your new e-mail address"),
+                                 _l("Open this link within 7 days to use this address for your account:"), link,
+                                 user=current_user)
+                flash(_("We sent a link to %(email)s: your address changes when you open it.", email=new_email),
+                      "info")
+            else:
+                abort(400)
+            db.session.commit()
+            return redirect(url_for("auth.settings", _anchor=action))
+        except AccountError as refused:
+            db.session.rollback()
+            errors[action] = str(refused)
+            form = request.form
+    return render_template("auth/settings.html", errors=errors, form=form, mail=mail_configured(),
+                           certified=has_certificate(current_user),
+                           languages=(("ru", "Русский"), ("en", "English"))), 400 if errors else 200
+
+
+@bp.route("/settings/email/<token>", methods=["GET", "POST"])
+@public
+def confirm_email(token):
+    """The link sent to a new address: opening it shows a button, so that a mail scanner fetching it changes
+    nothing."""
+    if request.method == "POST":
+        try:
+            user = confirm_email_change(token)
+            db.session.commit()
+        except AccountError as refused:
+            db.session.rollback()
+            return render_template("auth/confirm_email.html", error=str(refused)), 400
+        flash(_("Your e-mail address is now %(email)s.", email=user.email), "info")
+        return redirect(url_for("auth.settings") if current_user.is_authenticated else url_for("auth.login"))
+    try:
+        user, new_email = email_change_request(token)
+    except AccountError as refused:
+        return render_template("auth/confirm_email.html", error=str(refused)), 400
+    return render_template("auth/confirm_email.html", token=token, user=user, new_email=new_email)

@@ -219,12 +219,13 @@ def admin_issue_cohort(cohort_id):
         db.session.commit()
         flash(ngettext("%(num)d certificate issued.", "%(num)d certificates issued.", len(issued)), "info")
         return redirect(url_for("certificates.admin_certificates", cohort=cohort.id))
-    trainee_ids = db.session.scalars(select(Enrolment.trainee_id).where(Enrolment.cohort_id == cohort.id)).all()
-    eligibility = compute_eligibility(cohort.course, trainee_ids)
+    trainees = db.session.execute(select(User.id, User.name).join(Enrolment, Enrolment.trainee_id == User.id)
+                                  .where(Enrolment.cohort_id == cohort.id).order_by(User.name)).all()
+    eligibility = compute_eligibility(cohort.course, [t.id for t in trainees])
     holders = set(db.session.scalars(select(Certificate.trainee_id).where(
         Certificate.course_id == cohort.course_id, Certificate.revoked_at.is_(None))))
-    count = sum(1 for t in trainee_ids if eligibility[t].eligible and t not in holders)
-    return render_template("certificates/confirm_issue.html", cohort=cohort, count=count)
+    names = [t for t in trainees if eligibility[t.id].eligible and t.id not in holders]
+    return render_template("certificates/confirm_issue.html", cohort=cohort, count=len(names), names=names)
 
 
 @bp.route("/admin/certificates/<int:certificate_id>/revoke", methods=["POST"])

@@ -7,6 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from lms.extensions import db
 from lms.practice.models import PracticeEntry
+from lms.spreadsheets import csv_safe
 
 
 def entries_for_export(*conditions):
@@ -18,12 +19,6 @@ def entries_for_export(*conditions):
 
 CSV_COLUMNS = ("trainee", "email", "cohort", "date", "start", "end", "hours", "site", "activity_type",
                "audiences", "participants", "modules", "status", "description", "reflection", "mentor_comment")
-
-
-def csv_safe(value):
-    """Spreadsheets run cells starting with = + - @ as formulas; prefix them so they stay text."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def practice_log_csv(entries):

@@ -116,9 +116,14 @@ class BehindItem:
 def falling_behind(mentor, days=14, limit=10):
     """Trainees of the mentor's cohorts with overdue work, or enrolled for longer than `days` and doing nothing in
     that time (no work handed in, no practice logged, no module read): three queries."""
+    return behind_in(select(CohortMentor.cohort_id).where(CohortMentor.mentor_id == mentor.id), days, limit)
+
+
+def behind_in(cohorts, days=14, limit=None):
+    """Falling behind, as on a mentor's start page, among the trainees of the cohorts selected (a subquery of
+    cohort ids)."""
     now = utcnow()
     since = now - timedelta(days=days)
-    cohorts = select(CohortMentor.cohort_id).where(CohortMentor.mentor_id == mentor.id)
     overdue = _overdue_counts(cohorts, now)
     inactive = and_(Enrolment.enrolled_at < since,
                     ~exists().where(Submission.trainee_id == User.id, Submission.submitted_at >= since),

@@ -1,0 +1,91 @@
+"""Tables to download: CSV that a Russian Excel opens as it is, and XLSX workbooks with numbers as numbers.
+
+Excel reads a CSV with the separator and decimal mark of the computer's regional settings: in Russia ";" and
+",". So the CSV is UTF-8 with a byte-order mark (without it Excel shows Cyrillic as mojibake), ";"-separated,
+and in Russian decimals are written with a comma.
+"""
+import csv
+import io
+from decimal import Decimal
+
+from flask_babel import get_locale
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from lms.uploads import download_response
+
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+SHEET_TITLE_LENGTH = 31  # Excel's limit
+FORBIDDEN_IN_TITLES = str.maketrans({c: " " for c in "[]:*?/\\"})
+
+
+def csv_safe(value):
+    """Spreadsheets run cells starting with = + - @ as formulas; prefix them so they stay text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def _csv_cell(value, decimal_mark):
+    if isinstance(value, bool):
+        return str(value)
+    if isinstance(value, (int, float, Decimal)):
+        return str(value).replace(".", decimal_mark)
+    return csv_safe(value)
+
+
+def csv_text(rows):
+    """The rows (sequences of text and numbers) as CSV text for a spreadsheet program, BOM included."""
+    decimal_mark = "," if str(get_locale() or "ru") == "ru" else "."
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    for row in rows:
+        writer.writerow([_csv_cell(value, decimal_mark) for value in row])
+    return "\ufeff" + buffer.getvalue()
+
+
+def csv_download(rows, filename):
+    return download_response(csv_text(rows), "text/csv; charset=utf-8", filename)
+
+
+def sheet_title(title, taken=()):
+    """A title Excel accepts (31 characters, none of []:*?/\\), different from the titles already taken."""
+    base = " ".join(str(title).translate(FORBIDDEN_IN_TITLES).split())[:SHEET_TITLE_LENGTH] or "Sheet"
+    candidate, n = base, 2
+    while candidate.lower() in {t.lower() for t in taken}:
+        suffix = f" ({n})"
+        candidate, n = base[:SHEET_TITLE_LENGTH - len(suffix)] + suffix, n + 1
+    return candidate
+
+
+def xlsx_bytes(sheets):
+    """sheets: [(title, rows, frozen_columns)]; the first row of each is its header, kept in view when scrolling
+    down, as are the first frozen_columns columns when scrolling sideways."""
+    workbook = Workbook()
+    workbook.remove(workbook.active)
+    titles = []
+    for title, rows, frozen_columns in sheets:
+        titles.append(sheet_title(title, titles))
+        sheet = workbook.create_sheet(titles[-1])
+        widths = {}
+        for row in rows:
+            sheet.append([float(value) if isinstance(value, Decimal) else value for value in row])
+            for cell in sheet[sheet.max_row]:
+                if cell.data_type == "f":  # text starting with "=" stays text, never a formula
+                    cell.data_type = "s"
+            for column, value in enumerate(row, start=1):
+                widths[column] = max(widths.get(column, 0), min(len(str(value or "")), 50))
+        for cell in sheet[1]:
+            cell.font = Font(bold=True)
+        sheet.freeze_panes = f"{get_column_letter(frozen_columns + 1)}2"
+        for column, width in widths.items():
+            sheet.column_dimensions[get_column_letter(column)].width = max(width + 2, 6)
+    if not titles:
+        workbook.create_sheet("Sheet")
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    return buffer.getvalue()
+
+
+def xlsx_download(sheets, filename):
+    return download_response(xlsx_bytes(sheets), XLSX_TYPE, filename)
