@@ -92,6 +92,7 @@ ROUTES = {
     "admin.import_cohort": ("admin", "GET", "/admin/cohorts/{cohort}/import"),
     "reports.report": ("admin", "GET", "/admin/reports"),
     "reports.report_csv": ("admin", "GET", "/admin/reports/summary.csv"),
+    "reports.report_xlsx": ("admin", "GET", "/admin/reports/report.xlsx"),
     "admin.practice_sites": ("admin", "GET", "/admin/practice-sites"),
     "admin.practice_site": ("admin", "GET", "/admin/practice-sites/{site}"),
     "notifications.inbox": ("signed-in", "GET", "/notifications"),

@@ -1,6 +1,9 @@
 """The programme report: every figure checked against a programme built by hand."""
+import csv
+import io
 from datetime import timedelta
 
+import openpyxl
 import pytest
 from sqlalchemy import select
 
@@ -96,7 +99,9 @@ def test_report_page_and_csv_exports(app, programme):
     assert "<svg" in client.get("/admin/reports").get_data(as_text=True)
     summary = client.get("/admin/reports/summary.csv")
     assert summary.headers["Content-Disposition"].startswith("attachment")
-    assert "Записано слушателей,3" in summary.get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(summary.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert summary.get_data().startswith("\ufeff".encode()) and ["Записано слушателей", "3"] in rows
+    assert ["Одобренные часы практики", "12,5"] in rows  # Russian Excel reads a decimal comma
     sites = client.get("/admin/reports/sites.csv").get_data(as_text=True)
     assert "'=HYPERLINK" in sites and "\n=HYPERLINK" not in sites
     for table in ("activity", "audiences", "weeks", "funnel"):
@@ -104,6 +109,34 @@ def test_report_page_and_csv_exports(app, programme):
     assert client.get("/admin/reports/nope.csv").status_code == 404
     bad = page_text(client.get("/admin/reports?start=2026-12-01&end=2026-01-01"))
     assert "Период заканчивается раньше" in bad
+
+
+def test_certificate_figures_agree_after_a_revocation(app, programme):
+    client = app.test_client()
+    login(client, programme.admin)
+    text = page_text(client.get("/admin/reports"))
+    assert "Выдано сертификатов за период 2" in text and "из них отозвано 1" in text
+    assert "из них действуют 1" in text
+    html = client.get("/admin/reports").get_data(as_text=True)
+    assert ">имеют действующий сертификат</text>" in html and "зачтённым" not in html
+    funnel = client.get("/admin/reports/funnel.csv").get_data().decode("utf-8-sig")
+    assert "Тестовый курс;имеют действующий сертификат;1" in funnel
+
+
+def test_report_downloads_as_one_workbook(app, programme):
+    client = app.test_client()
+    login(client, programme.admin)
+    response = client.get("/admin/reports/report.xlsx")
+    assert response.status_code == 200 and response.headers["Content-Disposition"].startswith("attachment")
+    workbook = openpyxl.load_workbook(io.BytesIO(response.get_data()))
+    assert workbook.sheetnames == ["Сводка", "По видам деятельности", "По площадкам", "По аудиториям",
+                                   "Часы по неделям", "Воронка завершения"]
+    summary = {row[0]: row[1] for row in workbook["Сводка"].iter_rows(min_row=2, values_only=True)}
+    assert summary["Записано слушателей"] == 3 and summary["Одобренные часы практики"] == 12.5
+    sites = list(workbook["По площадкам"].iter_rows(min_row=2, values_only=True))
+    assert ('=HYPERLINK("http://evil.example")', 5.0, 1) in sites  # kept as text, never a formula
+    (cell,) = [row[0] for row in workbook["По площадкам"].iter_rows(min_row=2) if "HYPERLINK" in str(row[0].value)]
+    assert cell.data_type == "s"
 
 
 def test_report_queries_do_not_grow(app, programme, make_user):

@@ -61,8 +61,8 @@ class ProgrammeReport:
     enrolled: int = 0
     active: int = 0
     completed: int = 0
-    certificates_issued: int = 0
-    certificates_revoked: int = 0
+    certificates_issued: int = 0  # in the period, whatever became of them
+    certificates_revoked: int = 0  # of those, revoked since
     submitted: int = 0
     submitted_late: int = 0
     passed: int = 0
@@ -83,6 +83,10 @@ class ProgrammeReport:
     @property
     def approved_hours(self):
         return self.approved_minutes / 60
+
+    @property
+    def certificates_valid(self):
+        return self.certificates_issued - self.certificates_revoked
 
 
 FUNNEL_STEPS = ("enrolled", "read", "passed", "hours", "certified")
@@ -108,8 +112,10 @@ def programme_report(start, end, cohort=None):
         "active": _active(trainees, cohort, start, end, since, until),
         "issued": select(func.count(Certificate.id)).where(
             Certificate.trainee_id.in_(trainees), Certificate.issued_at >= since, Certificate.issued_at < until),
+        # Of the certificates issued in the period, those revoked since: issued = still valid + revoked.
         "revoked": select(func.count(Certificate.id)).where(
-            Certificate.trainee_id.in_(trainees), Certificate.revoked_at >= since, Certificate.revoked_at < until),
+            Certificate.trainee_id.in_(trainees), Certificate.issued_at >= since, Certificate.issued_at < until,
+            Certificate.revoked_at.is_not(None)),
         "completed": select(func.count(distinct(Certificate.trainee_id))).where(
             Certificate.trainee_id.in_(trainees), Certificate.issued_at >= since, Certificate.issued_at < until,
             Certificate.revoked_at.is_(None)),

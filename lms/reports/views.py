@@ -1,9 +1,8 @@
-import csv
-import io
 from datetime import timedelta
 
 from flask import Blueprint, flash, render_template, request
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from lms.clock import local_today
@@ -12,12 +11,16 @@ from lms.inputs import FIRST_DATE, LAST_DATE, parse_date, whole_number
 from lms.labels import ACTIVITY_TYPE_LABELS, AUDIENCE_LABELS
 from lms.learning.models import Cohort
 from lms.permissions import require, role_required
-from lms.practice.export import csv_safe
 from lms.reports.services import programme_report
-from lms.uploads import download_response
+from lms.spreadsheets import csv_download, xlsx_download
 
 bp = Blueprint("reports", __name__, url_prefix="/admin/reports")
-TABLES = ("summary", "activity", "sites", "audiences", "weeks", "funnel")
+TABLES = {"summary": _l("Summary"), "activity": _l("By activity"), "sites": _l("By site"),
+          "audiences": _l("By audience"), "weeks": _l("Hours per week"), "funnel": _l("Completion funnel")}
+# The funnel's steps, each its own phrase: "trainees who ..." in the chart and the tables.
+FUNNEL_LABELS = {"enrolled": _l("were enrolled"), "read": _l("read every module"),
+                 "passed": _l("passed the required assignments"), "hours": _l("met the practice hours"),
+                 "certified": _l("hold a valid certificate")}
 
 
 MAX_PERIOD = timedelta(days=10 * 366)
@@ -56,16 +59,17 @@ def report():
     data = _report()
     tallest = max([m for _w, m in data.weeks] + [1])
     return render_template("reports/report.html", report=data, cohorts=cohorts, tallest=tallest,
-                           args=request.args.to_dict())
+                           args=request.args.to_dict(), funnel_labels=FUNNEL_LABELS)
 
 
 def _rows(report, table):
-    hours = lambda minutes: f"{(minutes or 0) / 60:.1f}"  # noqa: E731
+    hours = lambda minutes: round((minutes or 0) / 60, 1)  # noqa: E731
     if table == "summary":
         return [(_("Indicator"), _("Value")), (_("Trainees enrolled"), report.enrolled),
-                (_("Active trainees"), report.active), (_("Trainees who completed"), report.completed),
-                (_("Certificates issued"), report.certificates_issued),
-                (_("Certificates revoked"), report.certificates_revoked),
+                (_("Active trainees"), report.active), (_("Trainees who completed: a certificate of the period, valid now"), report.completed),
+                (_("Certificates issued in the period"), report.certificates_issued),
+                (_("of them revoked since"), report.certificates_revoked),
+                (_("of them valid now"), report.certificates_valid),
                 (_("Assignments submitted"), report.submitted), (_("of them late"), report.submitted_late),
                 (_("Assignments passed"), report.passed), (_("Sessions held"), report.sessions_held),
                 (_("Attendance taken (trainee places)"), report.attendance_marked),
@@ -84,16 +88,21 @@ def _rows(report, table):
             (str(AUDIENCE_LABELS.get(code, code)), hours(m), p) for code, m, p in report.by_audience]
     if table == "weeks":
         return [(_("Week from"), _("Hours"))] + [(week.isoformat(), hours(m)) for week, m in report.weeks]
-    return [(_("Course"), _("Step"), _("Trainees"))] + [
-        (course, step.key, step.count) for course, steps in report.funnels for step in steps]
+    return [(_("Course"), _("Trainees who"), _("Trainees"))] + [
+        (course, str(FUNNEL_LABELS[step.key]), step.count) for course, steps in report.funnels for step in steps]
 
 
 @bp.route("/<table>.csv")
 @role_required("admin")
 def report_csv(table):
     require(table in TABLES)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    for row in _rows(_report(), table):
-        writer.writerow([csv_safe(value) for value in row])
-    return download_response("\ufeff" + buffer.getvalue(), "text/csv", f"report-{table}.csv")
+    return csv_download(_rows(_report(), table), f"report-{table}.csv")
+
+
+@bp.route("/report.xlsx")
+@role_required("admin")
+def report_xlsx():
+    """Every table of the report in one workbook, a sheet each."""
+    report = _report()
+    return xlsx_download([(str(title), _rows(report, table), 1) for table, title in TABLES.items()],
+                         f"report-{report.start.isoformat()}-{report.end.isoformat()}.xlsx")
