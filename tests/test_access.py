@@ -88,6 +88,7 @@ ROUTES = {
     "admin.invitation_links": ("admin", "GET", "/admin/cohorts/{cohort}/invitations.csv"),
     "admin.trainee_record": ("cohort-staff", "GET", "/admin/cohorts/{cohort}/trainees/{trainee}"),
     "admin.audit_log": ("admin", "GET", "/admin/audit"),
+    "admin.audit_log_csv": ("admin", "GET", "/admin/audit.csv"),
     "admin.curriculum": ("admin", "GET", "/admin/curriculum"),
     "admin.import_cohort": ("admin", "GET", "/admin/cohorts/{cohort}/import"),
     "reports.report": ("admin", "GET", "/admin/reports"),

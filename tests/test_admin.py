@@ -17,7 +17,7 @@ from lms.auth.models import User
 from lms.auth.services import create_user
 from lms.certificates.eligibility import compute_eligibility
 from lms.certificates.models import Certificate
-from lms.certificates.services import issue_certificate
+from lms.certificates.services import issue_certificate, revoke_certificate
 from lms.clock import local_today, utcnow
 from lms.curriculum.models import Assignment
 from lms.extensions import db
@@ -312,12 +312,35 @@ def test_matrix_eligibility_is_compute_eligibility(people, make_user):
 def test_audit_log_filters(admin_client, people):
     post(admin_client, f"/admin/users/{people.mentor.id}", {"action": "roles", "roles": ["mentor", "admin"]})
     text = page_text(admin_client.get("/admin/audit?action=user.roles"))
-    assert "user.roles" in text and "user.create" not in text
-    assert "user.roles" in page_text(admin_client.get(f"/admin/audit?actor={people.admin.email}"))
+    assert "изменены роли: Марина Наставник" in text and "создана учётная запись" not in text
+    assert "изменены роли" in page_text(admin_client.get(f"/admin/audit?actor={people.admin.email}"))
+    assert "изменены роли" in page_text(admin_client.get("/admin/audit?actor=ирина"))  # by name too
     assert "Ничего не найдено." in page_text(admin_client.get("/admin/audit?actor=nobody"))
     today = local_today().isoformat()
-    assert "user.roles" in page_text(admin_client.get(f"/admin/audit?since={today}&until={today}&object=users"))
+    assert "изменены роли" in page_text(admin_client.get(f"/admin/audit?since={today}&until={today}&object=users"))
     assert "Введите даты" in page_text(admin_client.get("/admin/audit?since=yesterday"))
+    kind = page_text(admin_client.get("/admin/audit?kind=certificate"))
+    assert "Ничего не найдено." in kind and "изменены роли" not in page_text(admin_client.get("/admin/audit?kind=cohort"))
+
+
+def test_audit_log_reads_as_sentences_and_exports(admin_client, people):
+    certificate, _created = issue_certificate(people.trainee, people.course, people.admin, override_reason="Тест")
+    revoke_certificate(certificate, people.admin, "Выдан по ошибке")
+    db.session.commit()
+    html = admin_client.get("/admin/audit?kind=certificate").get_data(as_text=True)
+    text = page_text(admin_client.get("/admin/audit?kind=certificate"))
+    assert f"сертификат отозван: сертификат {certificate.short_code} слушателя Анна Соседова" in text
+    assert "причина: Выдан по ошибке" in text and "\\u04" not in html and "certificate.revoke" not in text
+    assert f'href="/verify/{certificate.short_code}"' in html
+    assert 'role="region"' in html and 'tabindex="0"' in html
+    response = admin_client.get("/admin/audit.csv?kind=certificate")
+    rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
+    assert rows[0] == ["Когда", "Кто", "Действие", "Объект", "Подробности", "Код действия"]
+    assert [r[2] for r in rows[1:]] == ["сертификат отозван", "выдан сертификат"]
+    assert rows[1][1] == "Ирина Админ" and rows[1][3].startswith("сертификат ") and rows[1][5] == "certificate.revoke"
+    english = admin_client
+    post(english, "/language", {"locale": "en"})
+    assert "revoked a certificate: certificate" in page_text(english.get("/admin/audit?kind=certificate"))
 
 
 # --- CSV import -------------------------------------------------------------------------------

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from sqlalchemy import func, literal, or_, select
 from sqlalchemy.orm import joinedload, selectinload
 
+from lms.admin.audit_log import KIND_LABELS, action_label, describe_objects, details_text
 from lms.admin.imports import CsvImportError, import_trainees, parse_trainee_csv
 from lms.admin.matrix import cohort_matrix
 from lms.admin.personal_data import anonymise_user, export_personal_data
@@ -467,15 +468,19 @@ def curriculum():
 
 # --- audit log --------------------------------------------------------------------------------
 
-@bp.route("/audit")
-@role_required("admin")
-def audit_log():
+def _audit_query():
+    """The events the filters in the address select (person, kind, action, object, dates), newest first."""
     query = select(AuditEvent).options(selectinload(AuditEvent.actor)).order_by(AuditEvent.id.desc())
     actor = search_term(request.args.get("actor"), User.email)
+    kind = request.args.get("kind")
     action = search_term(request.args.get("action"), AuditEvent.action)
     object_type = search_term(request.args.get("object"), AuditEvent.object_type)
     if actor:
-        query = query.where(AuditEvent.actor_id.in_(select(User.id).where(User.email.like(f"%{actor.lower()}%"))))
+        pattern = f"%{actor.lower()}%"
+        query = query.where(AuditEvent.actor_id.in_(select(User.id).where(
+            or_(User.email.like(pattern), func.lower(User.name).like(pattern)))))
+    if kind in KIND_LABELS:
+        query = query.where(AuditEvent.action.like(f"{kind}.%"))
     if action:
         query = query.where(AuditEvent.action.like(f"{action}%"))
     if object_type:
@@ -489,12 +494,40 @@ def audit_log():
         query = query.where(AuditEvent.at >= utc_bounds(since, since)[0])
     if until:
         query = query.where(AuditEvent.at < utc_bounds(until, until)[1])
+    return query
+
+
+@bp.route("/audit")
+@role_required("admin")
+def audit_log():
+    query = _audit_query()
     before = request.args.get("before", type=whole_number)
     if before:
         query = query.where(AuditEvent.id < before)
     events = db.session.scalars(query.limit(PAGE_SIZE + 1)).all()
     older = {**request.args.to_dict(), "before": events[PAGE_SIZE - 1].id} if len(events) > PAGE_SIZE else None
-    return render_template("admin/audit.html", events=events[:PAGE_SIZE], older=older, args=request.args)
+    events = events[:PAGE_SIZE]
+    return render_template("admin/audit.html", events=events, older=older, args=request.args, kinds=KIND_LABELS,
+                           objects=describe_objects(events, db.session), action_label=action_label,
+                           details_text=details_text)
+
+
+AUDIT_EXPORT_LIMIT = 50_000
+
+
+@bp.route("/audit.csv")
+@role_required("admin")
+def audit_log_csv():
+    """The filtered log as a spreadsheet, newest first (at most AUDIT_EXPORT_LIMIT events)."""
+    events = db.session.scalars(_audit_query().limit(AUDIT_EXPORT_LIMIT)).all()
+    objects = describe_objects(events, db.session)
+    rows = [(_("When"), _("Who"), _("Action"), _("Object"), _("Details"), _("Action code"))]
+    for event in events:
+        name = objects.get((event.object_type, event.object_id), (None,))[0]
+        rows.append((format_datetime(event.at, "short"), event.actor.name if event.actor else _("system"),
+                     str(action_label(event.action)), str(name) if name else f"{event.object_type} {event.object_id or ''}",
+                     details_text(event.details), event.action))
+    return csv_download(rows, "audit-log.csv")
 
 
 # --- practice sites ---------------------------------------------------------------------------

@@ -1,0 +1,141 @@
+"""The audit log as people read it: actions in words, details as text, each object named and linked.
+
+The log itself (lms/audit.py) stores codes and JSON so that it never depends on wording; this module turns a page
+of events into sentences, naming every object on the page in one query whatever their kinds.
+"""
+from flask import url_for
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import String, cast, literal, null, select, union_all
+
+from lms.auth.models import User
+from lms.certificates.models import Certificate
+from lms.curriculum.models import Assignment
+from lms.grading.models import Submission
+from lms.learning.models import Cohort
+from lms.practice.models import PracticeEntry, PracticeSite
+from lms.schedule.models import CohortSession
+
+ACTION_LABELS = {
+    "announcement.post": _l("posted an announcement"),
+    "certificate.issue": _l("issued a certificate"),
+    "certificate.revoke": _l("revoked a certificate"),
+    "certificate.name_hidden": _l("hid the name on a certificate"),
+    "certificate.name_shown": _l("showed the name on a certificate"),
+    "cohort.create": _l("created a cohort"),
+    "cohort.update": _l("changed a cohort"),
+    "cohort.enrol": _l("added a trainee to a cohort"),
+    "cohort.assign_mentor": _l("added a mentor to a cohort"),
+    "cohort.remove_mentor": _l("removed a mentor from a cohort"),
+    "cohort.move_trainee": _l("moved a trainee to another cohort"),
+    "curriculum.sync": _l("synced the curriculum"),
+    "deadline.set": _l("set a due date"),
+    "deadline.extend": _l("gave an extension"),
+    "discussion.hide": _l("hid a discussion post"),
+    "discussion.moderate": _l("moderated a discussion"),
+    "practice.approve": _l("approved a practice entry"),
+    "practice.return": _l("returned a practice entry"),
+    "practice.reopen": _l("reopened a practice entry"),
+    "practice.withdraw": _l("withdrew a practice entry"),
+    "practice.site_confirmed": _l("the site confirmed a practice entry"),
+    "practice.site_declined": _l("the site did not confirm a practice entry"),
+    "practice_site.create": _l("added a practice site"),
+    "practice_site.update": _l("changed a practice site"),
+    "session.schedule": _l("scheduled a session"),
+    "session.update": _l("changed a session"),
+    "session.cancel": _l("cancelled a session"),
+    "session.attendance": _l("took attendance"),
+    "submission.grade": _l("graded work"),
+    "submission.regrade": _l("changed a grade"),
+    "submission.withdraw": _l("withdrew handed-in work"),
+    "user.create": _l("created an account"),
+    "user.update": _l("changed a name or e-mail"),
+    "user.roles": _l("changed roles"),
+    "user.activate": _l("reactivated an account"),
+    "user.deactivate": _l("deactivated an account"),
+    "user.anonymise": _l("anonymised a person"),
+    "user.export_personal_data": _l("exported a person's data"),
+    "user.new_password_link": _l("made a new link to set the password"),
+    "user.set_password": _l("set a password"),
+}
+# The kinds the log can be filtered by: the first part of an action's code.
+KIND_LABELS = {
+    "user": _l("accounts"), "cohort": _l("cohorts"), "certificate": _l("certificates"), "submission": _l("grades"),
+    "practice": _l("practice entries"), "practice_site": _l("practice sites"), "session": _l("sessions"),
+    "deadline": _l("due dates"), "announcement": _l("announcements"), "discussion": _l("discussions"),
+    "curriculum": _l("curriculum"),
+}
+DETAIL_LABELS = {
+    "reason": _l("reason"), "override_reason": _l("reason to issue anyway"), "roles": _l("roles"),
+    "name": _l("name"), "email": _l("e-mail"), "changed": _l("changed"), "minutes": _l("minutes"),
+    "comment": _l("comment"), "contact_name": _l("who answered"), "score": _l("score"), "decision": _l("decision"),
+    "trainee_id": _l("trainee"), "cohort": _l("cohort"), "to_cohort": _l("to cohort"),
+}
+
+
+def action_label(code):
+    return ACTION_LABELS.get(code, code)
+
+
+def details_text(details):
+    """The event's details as one line of text: "name: Old → New; reason: …"."""
+    parts = []
+    for key, value in (details or {}).items():
+        if isinstance(value, list) and len(value) == 2 and key in ("name", "email"):
+            value = f"{value[0]} → {value[1]}"
+        elif isinstance(value, list):
+            value = ", ".join(str(v) for v in value)
+        elif isinstance(value, dict):
+            value = ", ".join(f"{k}: {v}" for k, v in value.items())
+        parts.append(f"{DETAIL_LABELS.get(key, key)}: {value}")
+    return "; ".join(parts)
+
+
+def _names():
+    """Per kind of object: (query of id and its name, link maker)."""
+    trainee = User.__table__.alias("trainee")
+    return {
+        "users": (select(User.id, User.name, null()), lambda i, _x: url_for("admin.user_page", user_id=i)),
+        "certificates": (select(Certificate.id, Certificate.short_code, Certificate.trainee_name), None),
+        "cohorts": (select(Cohort.id, Cohort.name, null()), lambda i, _x: url_for("admin.cohort_page", cohort_id=i)),
+        "submissions": (select(Submission.id, Assignment.title, trainee.c.name)
+                        .join(Assignment, Assignment.id == Submission.assignment_id)
+                        .join(trainee, trainee.c.id == Submission.trainee_id), None),
+        "practice_entries": (select(PracticeEntry.id, cast(PracticeEntry.date, String), trainee.c.name)
+                             .join(trainee, trainee.c.id == PracticeEntry.trainee_id),
+                             lambda i, _x: url_for("practice.entry_page", entry_id=i)),
+        "practice_sites": (select(PracticeSite.id, PracticeSite.name, null()),
+                           lambda i, _x: url_for("admin.practice_site", site_id=i)),
+        "cohort_sessions": (select(CohortSession.id, CohortSession.title, null()),
+                            lambda i, _x: url_for("schedule.session_page", session_id=i)),
+    }
+
+
+def describe_objects(events, session):
+    """{(object type, object id): (text, url or None)} for the events, in one query."""
+    wanted = {}
+    for event in events:
+        if event.object_id and event.object_id.isdigit():
+            wanted.setdefault(event.object_type, set()).add(int(event.object_id))
+    names = _names()
+    parts = []
+    for kind, ids in wanted.items():
+        if kind in names:
+            query, _link = names[kind]
+            column = query.selected_columns[0]
+            parts.append(query.add_columns(literal(kind)).where(column.in_(ids)))
+    described = {}
+    if not parts:
+        return described
+    for object_id, name, extra, kind in session.execute(union_all(*parts)):
+        link = names[kind][1]
+        if kind == "certificates":
+            text, url = _l("certificate %(code)s of %(name)s", code=name, name=extra), url_for(
+                "certificates.verify", code=name)
+        elif kind == "submissions":
+            text, url = _l("%(name)s's work “%(title)s”", name=extra, title=name), None
+        elif kind == "practice_entries":
+            text, url = _l("practice entry of %(name)s on %(day)s", name=extra, day=name), link(object_id, extra)
+        else:
+            text, url = name, link(object_id, extra)
+        described[(kind, str(object_id))] = (text, url)
+    return described
