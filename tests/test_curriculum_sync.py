@@ -129,3 +129,45 @@ def test_deferred_rendering_gives_the_same_sources(tmp_path):
         module.render()
     assert dataclasses.asdict(deferred[0]) == dataclasses.asdict(rendered[0])
     assert "<strong>" in rendered[0].overview_html
+
+
+# --- the expected length of a written answer (`words: 1000-1500`) -----------------------------------------------
+
+def _course_with(tmp_path, old, new):
+    target = tmp_path / "courses"
+    shutil.copytree(FIXTURE_COURSES, target)
+    path = target / "fixture-course" / "01-intro.md"
+    text = path.read_text(encoding="utf-8")
+    assert old in text
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return target
+
+
+def test_words_gives_a_written_answer_its_expected_length(app, tmp_path):
+    courses = _course_with(tmp_path, "    kind: text\n", "    kind: text\n    words: 250-350\n")
+    synced(courses)
+    essay = db.session.scalar(select(Assignment).filter_by(key="intro-essay"))
+    assert essay.spec["words"] == {"min": 250, "max": 350}
+    assert "words" not in db.session.scalar(select(Assignment).filter_by(key="intro-quiz")).spec
+
+
+RANGE = "'words' must be a range of words such as 1000-1500"
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("    kind: text\n", "    kind: text\n    words: 1500-1000\n", RANGE),
+    ("    kind: text\n", "    kind: text\n    words: 1000\n", RANGE),
+    ("    kind: text\n", "    kind: text\n    words: many\n", RANGE),
+    ("    kind: text\n", "    kind: text\n    words: 0-100\n", "two whole numbers from 1 to 7000"),
+    ("    kind: text\n", "    kind: text\n    words: 100-90000\n", "two whole numbers from 1 to 7000"),
+    ("    kind: quiz\n", "    kind: quiz\n    words: 10-20\n", "'words' is the expected length of a written answer"),
+])
+def test_bad_words_values_are_sync_errors_and_change_nothing(app, tmp_path, old, new, message):
+    synced(FIXTURE_COURSES)
+    before = db.session.scalar(select(Assignment).filter_by(key="intro-essay")).spec
+    result = sync_curriculum(_course_with(tmp_path, old, new))
+    assert not result.ok
+    problems = [str(p) for p in result.problems]
+    assert any(message in p and "01-intro.md:" in p for p in problems), problems
+    db.session.rollback()
+    assert db.session.scalar(select(Assignment).filter_by(key="intro-essay")).spec == before

@@ -35,8 +35,12 @@ COURSE_KEYS = {"title", "slug", "language", "certificate", "sessions"}
 CERTIFICATE_KEYS = {"required_assignments", "practice_hours", "min_activity_types", "attendance"}
 MODULE_KEYS = {"title", "outcomes", "estimated_minutes", "assignments", "practice", "files"}
 ASSIGNMENT_KEYS = {"id", "title", "kind", "prompt", "rubric", "pass_score", "questions", "attempts",
-                   "counts", "retired", "due_week"}
+                   "counts", "retired", "due_week", "words"}
 MAX_DUE_WEEK = 104
+# A written answer's expected length, `words: 1000-1500`: a range of whole numbers; an answer holds at most 50,000
+# characters, about 7,000 Russian words.
+WORDS_RANGE = re.compile(r"^\s*(\d{1,6})\s*[-–]\s*(\d{1,6})\s*$")
+MAX_WORDS = 7000
 # Quiz keys must not give themselves away (see courses/README.md): the keyed option may be the longest in at most
 # this share of a course's questions, and each of the positions A-D must be keyed in a share within these bounds.
 LONGEST_KEY_SHARE = 0.30
@@ -614,6 +618,20 @@ def _load_files(source, items, course_dir):
     return files, digest.digest() if files else b""
 
 
+def _load_words(source, value, kind, path):
+    """{"min", "max"} from `words: 1000-1500`, or None after reporting what is wrong."""
+    if kind != "text":
+        source.error(path, "'words' is the expected length of a written answer: only for kind: text")
+        return None
+    match = WORDS_RANGE.match(value) if isinstance(value, str) else None
+    low, high = (int(match.group(1)), int(match.group(2))) if match else (None, None)
+    if match is None or not 1 <= low <= high <= MAX_WORDS:
+        source.error(path, f"'words' must be a range of words such as 1000-1500: two whole numbers from 1 to "
+                           f"{MAX_WORDS}, the smaller first")
+        return None
+    return {"min": low, "max": high}
+
+
 def _check_id(source, item, path):
     key = item.get("id")
     if not isinstance(key, str) or not STABLE_ID.match(key):
@@ -650,6 +668,10 @@ def _load_assignment(source, item, path, position):
                                                "counted from the cohort's start")
         elif spec is not None:
             spec["due_week"] = week
+    if "words" in item:
+        words = _load_words(source, item["words"], kind, path + ("words",))
+        if words is not None and spec is not None:
+            spec["words"] = words
     if key is None or spec is None or not title or not prompt:
         return None
     assignment = AssignmentSource(key=key, title=title, kind=kind, prompt_html="", spec=spec,
