@@ -418,6 +418,18 @@ def test_curriculum_page_checks_and_syncs_like_the_cli(app, admin_client, people
     assert db.session.scalar(select(AuditEvent).filter_by(action="curriculum.sync")) is not None
 
 
+def test_opening_the_curriculum_page_checks_nothing_and_shows_the_last_check(app, admin_client, people, tmp_path):
+    app.config["LMS_COURSES_DIR"] = str(tmp_path / "nowhere")  # a check of this would report a problem
+    first = page_text(admin_client.get("/admin/curriculum"))
+    assert "Учебная программа ещё не проверялась с этой страницы." in first
+    with count_queries() as queries:
+        admin_client.get("/admin/curriculum")
+    assert queries.count <= 4  # the courses and the last event: no course files read on open
+    assert "1 проблема" in page_text(post(admin_client, "/admin/curriculum", {"action": "check"}))
+    text = page_text(admin_client.get("/admin/curriculum"))
+    assert "Последняя проверка" in text and "Ирина Админ" in text and "1 проблема." in text
+
+
 def test_invitation_is_e_mailed_when_mail_is_configured(app, admin_client, mail_server):
     response = post(admin_client, "/admin/users/new", {"name": "Почтовый", "email": "mail@example.org",
                                                        "roles": ["trainee"]})

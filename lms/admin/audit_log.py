@@ -28,6 +28,7 @@ ACTION_LABELS = {
     "cohort.remove_mentor": _l("removed a mentor from a cohort"),
     "cohort.move_trainee": _l("moved a trainee to another cohort"),
     "curriculum.sync": _l("synced the curriculum"),
+    "curriculum.check": _l("checked the curriculum"),
     "deadline.set": _l("set a due date"),
     "deadline.extend": _l("gave an extension"),
     "discussion.hide": _l("hid a discussion post"),
@@ -66,7 +67,7 @@ KIND_LABELS = {
 }
 DETAIL_LABELS = {
     "reason": _l("reason"), "override_reason": _l("reason to issue anyway"), "roles": _l("roles"),
-    "name": _l("name"), "email": _l("e-mail"), "changed": _l("changed"), "minutes": _l("minutes"),
+    "name": _l("name"), "email": _l("e-mail"), "changed": _l("changed"), "problems": _l("problems found"), "minutes": _l("minutes"),
     "comment": _l("comment"), "contact_name": _l("who answered"), "score": _l("score"), "decision": _l("decision"),
     "trainee_id": _l("trainee"), "cohort": _l("cohort"), "to_cohort": _l("to cohort"),
 }

@@ -448,7 +448,8 @@ def invitation_links(cohort_id):
 @bp.route("/curriculum", methods=["GET", "POST"])
 @role_required("admin")
 def curriculum():
-    """The synced version of each course; check or sync courses/ from the browser, as the CLI does."""
+    """The synced version of each course and the last check or sync; opening the page checks nothing (only the
+    buttons do, and a check skips the courses whose files are unchanged)."""
     result, checked = None, False
     if request.method == "POST":
         checked = request.form.get("action") == "check"
@@ -456,14 +457,18 @@ def curriculum():
         result = sync_curriculum(current_app.config["LMS_COURSES_DIR"], progress=lines.append)
         if result.ok and not checked:
             db.session.commit()
-            record_event(current_user, "curriculum.sync", ("courses", None), changed=result.changed)
-            db.session.commit()
         else:
             db.session.rollback()
+        record_event(current_user, "curriculum.check" if checked else "curriculum.sync", ("courses", None),
+                     changed=result.changed, problems=len(result.problems))
+        db.session.commit()
         result.lines = lines
     courses = db.session.execute(select(Course, func.count(Module.id)).outerjoin(Module)
                                  .group_by(Course.id).order_by(Course.title)).all()
-    return render_template("admin/curriculum.html", courses=courses, result=result, checked=checked)
+    last = db.session.scalar(select(AuditEvent).options(selectinload(AuditEvent.actor))
+                             .where(AuditEvent.action.in_(("curriculum.check", "curriculum.sync")))
+                             .order_by(AuditEvent.id.desc()).limit(1)) if result is None else None
+    return render_template("admin/curriculum.html", courses=courses, result=result, checked=checked, last=last)
 
 
 # --- audit log --------------------------------------------------------------------------------
