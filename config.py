@@ -46,6 +46,8 @@ class Config:
     # Hour of the daily e-mail digest, in the programme's time zone (LMS_TIMEZONE).
     LMS_DIGEST_HOUR = int(os.environ.get("LMS_DIGEST_HOUR", "8"))
     BABEL_DEFAULT_LOCALE = "ru"
+    # How often a written answer's draft is saved while the trainee types (lms/static/draft.js).
+    LMS_AUTOSAVE_SECONDS = int(os.environ.get("LMS_AUTOSAVE_SECONDS", "30"))
     # The programme's time zone: dates shown and typed, report periods, the digest hour.
     LMS_TIMEZONE = os.environ.get("LMS_TIMEZONE", "Europe/Moscow")
     BABEL_DEFAULT_TIMEZONE = LMS_TIMEZONE

@@ -93,6 +93,12 @@ def can_view_submission(user, submission):
     return user.id == submission.trainee_id or user.is_admin or can_grade_submission(user, submission)
 
 
+def can_withdraw_submission(user, submission):
+    """The author, while the work waits and no mentor has opened it yet."""
+    return (user.id == submission.trainee_id and submission.status == "submitted"
+            and submission.review_opened_at is None and not submission.assignment.retired)
+
+
 def load_cohort(user, cohort_id, *options):
     """The cohort (None if there is none) and, in the same query, whether the user mentors it: the answer is
     what mentors_cohort gives for the rest of the request."""
@@ -123,6 +129,18 @@ def can_view_practice_entry(user, entry):
 
 def can_review_practice_entry(user, entry):
     return mentors_cohort(user, entry.cohort_id)
+
+
+def can_withdraw_practice_entry(user, entry):
+    """The author, while the entry waits, no mentor has opened it and the site has not answered about it."""
+    return (user.id == entry.trainee_id and entry.status == "submitted" and entry.review_opened_at is None
+            and not any(c.answered_at for c in entry.confirmations))
+
+
+def can_request_site_confirmation(user, entry):
+    """The author of a submitted (or returned) entry the site has not answered about yet."""
+    return (user.id == entry.trainee_id and entry.status in ("submitted", "returned")
+            and not any(c.answered_at for c in entry.confirmations))
 
 
 def can_view_trainee_practice(user, trainee):

@@ -60,15 +60,23 @@ def test_trainee_saves_a_draft_previews_and_submits(client, people):
     login(client, people.trainee)
     preview = post(client, ESSAY, {"answer": "**жирный** текст", "action": "preview"})
     assert "<strong>жирный</strong>" in preview.get_data(as_text=True)
-    assert db.session.scalar(select(Submission)) is None
+    # Previewing keeps the draft as well.
+    draft = db.session.scalar(select(Submission))
+    assert (draft.status, draft.answer_markdown) == ("draft", "**жирный** текст")
 
     post(client, ESSAY, {"answer": "Черновик ответа", "action": "save"})
-    draft = db.session.scalar(select(Submission))
-    assert draft.status == "draft"
+    assert db.session.scalar(select(Submission)).answer_markdown == "Черновик ответа"
     page = client.get(ESSAY)
     assert "Черновик ответа" in page.get_data(as_text=True) and "черновик сохранён" in page_text(page)
 
+    # "Submit" saves the draft and asks first; only the confirmation hands it in.
     response = post(client, ESSAY, {"answer": "Готовый ответ", "action": "submit"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(ESSAY + "/hand-in")
+    submission = db.session.scalar(select(Submission))
+    assert (submission.status, submission.answer_markdown) == ("draft", "Готовый ответ")
+    confirm = client.get(ESSAY + "/hand-in")
+    assert "Отправить на проверку?" in page_text(confirm) and "Готовый ответ" in page_text(confirm)
+    response = post(client, ESSAY + "/hand-in")
     assert response.status_code == 302
     submission = db.session.scalar(select(Submission))
     assert (submission.id, submission.status, submission.answer_markdown) == (draft.id, "submitted", "Готовый ответ")
@@ -105,7 +113,10 @@ def test_answer_markdown_is_sanitised(client, people):
 def test_files_are_submitted_and_served_only_as_attachments(app, client, people):
     login(client, people.trainee)
     response = upload(client, PLAN, [("план.pdf", PDF), ("фото.png", PNG), ("plan.docx", DOCX)], note="Смотрите")
-    assert response.status_code == 302
+    assert response.status_code == 302 and response.headers["Location"].endswith(PLAN + "/hand-in")
+    assert db.session.scalar(select(Submission)).status == "draft"  # kept, handed in once confirmed
+    assert "план.pdf" in page_text(client.get(PLAN + "/hand-in"))
+    assert post(client, PLAN + "/hand-in").status_code == 302
     submission = db.session.scalar(select(Submission))
     assert submission.status == "submitted" and [f.filename for f in submission.files] == [
         "план.pdf", "фото.png", "plan.docx"]
@@ -269,6 +280,7 @@ def test_return_resubmit_and_pass_keeps_every_attempt(app, people):
     assert "возвращено на доработку" in text and "Добавьте примеры" in text
     assert "Новые оценки и отзывы" not in page_text(trainee.get("/"))
     post(trainee, ESSAY, {"answer": "Исправленный ответ с примерами", "action": "submit"})
+    post(trainee, ESSAY + "/hand-in")
     second = db.session.scalar(select(Submission).filter_by(attempt=2))
     assert second.status == "submitted"
 

@@ -1,8 +1,9 @@
 """Submitting assignments and grading them. Services add and flush; the caller commits."""
 from flask_babel import format_datetime
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.audit import record_event
@@ -26,6 +27,14 @@ class GradingError(ValueError):
 
 class GradingConflict(GradingError):
     """Someone else graded the attempt since the page was opened."""
+
+
+class QuizIncomplete(GradingError):
+    """Questions left unanswered: `missing` holds their ids, in the quiz's order."""
+
+    def __init__(self, missing):
+        super().__init__(_l("Answer every question before submitting."))
+        self.missing = missing
 
 
 def attempts_of(trainee, assignment):
@@ -69,6 +78,91 @@ def save_text_answer(trainee, assignment, text, submit):
     if submit:
         _tell_mentors(trainee, submission)
     return submission
+
+
+def save_files_draft(trainee, assignment, files, note=""):
+    """Keep checked files and a note as a draft, to be handed in after the trainee has looked at it again
+    (hand_in_draft). New files replace the draft's; without new files only the note changes."""
+    if assignment.kind != "file" or assignment.retired:
+        raise GradingError(_l("This assignment does not take files."))
+    if len(files) > MAX_FILES:
+        raise GradingError(_l("At most %(n)d files.", n=MAX_FILES))
+    if len((note or "").strip()) > MAX_ANSWER_LENGTH:
+        raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+    existing = draft_of(trainee, assignment)
+    if not files and (existing is None or not existing.files):
+        raise GradingError(_l("Choose at least one file."))
+    submission = _attempt_to_write(trainee, assignment)
+    submission.answer_markdown = (note or "").strip()
+    submission.answer_html = render_markdown(submission.answer_markdown)
+    if files:
+        submission.files = [SubmissionFile.from_checked(checked) for checked in files]
+    db.session.flush()
+    return submission
+
+
+def draft_of(trainee, assignment):
+    """The trainee's draft of the assignment, or None."""
+    attempts = attempts_of(trainee, assignment)
+    return attempts[-1] if attempts and attempts[-1].status == "draft" else None
+
+
+def hand_in_draft(trainee, assignment):
+    """Send the trainee's draft (a written answer or files) to the mentors for grading."""
+    if assignment.kind not in ("text", "file") or assignment.retired:
+        raise GradingError(_l("This assignment does not take a written answer."))
+    submission = draft_of(trainee, assignment)
+    if submission is None:
+        raise GradingError(_l("There is no draft to hand in."))
+    if assignment.kind == "text" and not submission.answer_markdown.strip():
+        raise GradingError(_l("Write your answer first."))
+    if assignment.kind == "file" and not submission.files:
+        raise GradingError(_l("Choose at least one file."))
+    deadline = _open_deadline(trainee, assignment)
+    _hand_in(submission, deadline)
+    db.session.flush()
+    _tell_mentors(trainee, submission)
+    return submission
+
+
+def withdraw_submission(submission, trainee):
+    """Take a handed-in attempt back as a draft, before any mentor has opened it (audited)."""
+    if submission.trainee_id != trainee.id:
+        raise GradingError(_l("Only the author can withdraw this work."))
+    if submission.status != "submitted":
+        raise GradingError(_l("Only work waiting for a mentor can be withdrawn."))
+    if submission.review_opened_at is not None:
+        raise GradingError(_l("A mentor has already opened this work for review; it can no longer be withdrawn."))
+    handed_in = submission.submitted_at
+    # One conditional UPDATE, so that a mentor opening the work at this moment wins cleanly: whichever comes
+    # second sees the other's change.
+    withdrawn = db.session.execute(
+        update(Submission).where(Submission.id == submission.id, Submission.status == "submitted",
+                                 Submission.review_opened_at.is_(None))
+        .values(status="draft", submitted_at=None, late=False, version=Submission.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if withdrawn != 1:
+        raise GradingError(_l("A mentor has already opened this work for review; it can no longer be withdrawn."))
+    db.session.expire(submission, ["status", "submitted_at", "late", "version"])
+    record_event(trainee, "submission.withdraw", submission, trainee_id=trainee.id,
+                 assignment=submission.assignment.key, attempt=submission.attempt,
+                 submitted_at=handed_in.isoformat() if handed_in else None)
+    db.session.flush()
+    return submission
+
+
+def mark_review_opened(submission, mentor):
+    """The first time a mentor opens a handed-in attempt: from now on the trainee cannot withdraw it. Not a
+    versioned change (the grading form's version stays what the mentor sees)."""
+    if submission.status != "submitted" or submission.review_opened_at is not None or \
+            mentor.id == submission.trainee_id:
+        return False
+    now = utcnow()
+    db.session.execute(update(Submission).where(Submission.id == submission.id,
+                                                Submission.review_opened_at.is_(None))
+                       .values(review_opened_at=now).execution_options(synchronize_session=False))
+    set_committed_value(submission, "review_opened_at", now)
+    return True
 
 
 def _open_deadline(trainee, assignment):
@@ -126,10 +220,12 @@ def submit_quiz(trainee, assignment, answers):
     if used >= spec["attempts"]:
         raise GradingError(_l("You have used all your attempts at this quiz."))
     chosen, results, score = {}, {}, 0
+    missing = [q["id"] for q in spec["questions"]
+               if not any(a in q["options"] for a in answers.get(q["id"], []))]
+    if missing:
+        raise QuizIncomplete(missing)
     for question in spec["questions"]:
         picked = [a for a in answers.get(question["id"], []) if a in question["options"]]
-        if not picked:
-            raise GradingError(_l("Answer every question before submitting."))
         chosen[question["id"]] = picked
         results[question["id"]] = sorted(picked) == sorted(question["answers"])
         score += results[question["id"]]

@@ -1,14 +1,16 @@
 """Keeping and reviewing the field-practice log. Services add and flush; the caller commits."""
 from __future__ import annotations
 
+import calendar
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 
 from flask import current_app
 from flask_babel import lazy_gettext as _l
-from itsdangerous import BadSignature, URLSafeTimedSerializer
+from itsdangerous import BadSignature, TimestampSigner, URLSafeTimedSerializer
 from sqlalchemy import and_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 
 from lms.audit import record_event
@@ -34,6 +36,7 @@ MAX_MINUTES = 12 * 60
 MAX_PARTICIPANTS = 10_000
 MAX_TEXT = 20_000
 CONFIRMATION_MAX_AGE = 14 * 24 * 3600
+CONFIRMABLE = ("submitted", "returned")  # what a site can still confirm: not a draft, not yet approved
 
 
 class PracticeError(ValueError):
@@ -201,6 +204,51 @@ def _tell_trainee(entry, kind, actor):
     notify(entry.trainee, kind, _entry_path(entry), actor=actor, date=entry.date.isoformat())
 
 
+def withdraw_practice_entry(entry, trainee):
+    """Take a submitted entry back as a draft before any mentor has opened it (audited). Open confirmation links
+    stop working: the site would confirm what is about to change."""
+    if entry.trainee_id != trainee.id:
+        raise PracticeError(_l("Only the author can withdraw this entry."))
+    if entry.status != "submitted":
+        raise PracticeError(_l("Only entries waiting for a mentor can be withdrawn."))
+    if entry.review_opened_at is not None:
+        raise PracticeError(_l("A mentor has already opened this entry for review; it can no longer be withdrawn."))
+    if any(c.answered_at for c in entry.confirmations):
+        raise PracticeError(_l("The site has already answered about this entry; it can no longer be withdrawn."))
+    handed_in = entry.submitted_at
+    # One conditional UPDATE, so that a mentor opening the entry at this moment wins cleanly.
+    withdrawn = db.session.execute(
+        update(PracticeEntry).where(PracticeEntry.id == entry.id, PracticeEntry.status == "submitted",
+                                    PracticeEntry.review_opened_at.is_(None))
+        .values(status="draft", submitted_at=None, version=PracticeEntry.version + 1)
+        .execution_options(synchronize_session=False)).rowcount
+    if withdrawn != 1:
+        raise PracticeError(_l("A mentor has already opened this entry for review; it can no longer be withdrawn."))
+    db.session.expire(entry, ["status", "submitted_at", "version"])
+    for confirmation in list(entry.confirmations):
+        entry.confirmations.remove(confirmation)
+    record_event(trainee, "practice.withdraw", entry, trainee_id=trainee.id, minutes=entry.minutes,
+                 submitted_at=handed_in.isoformat() if handed_in else None)
+    db.session.flush()
+    return entry
+
+
+def mark_entry_review_opened(entries, mentor):
+    """The first time a mentor opens submitted entries: from now on the trainee cannot withdraw them. Not a
+    versioned change (the review form's version stays what the mentor sees)."""
+    fresh = [e for e in entries if e.status == "submitted" and e.review_opened_at is None
+             and e.trainee_id != mentor.id]
+    if not fresh:
+        return False
+    now = utcnow()
+    db.session.execute(update(PracticeEntry).where(PracticeEntry.id.in_([e.id for e in fresh]),
+                                                   PracticeEntry.review_opened_at.is_(None))
+                       .values(review_opened_at=now).execution_options(synchronize_session=False))
+    for entry in fresh:
+        set_committed_value(entry, "review_opened_at", now)
+    return True
+
+
 def delete_practice_draft(entry):
     if entry.status != "draft":
         raise PracticeError(_l("Only drafts can be deleted."))
@@ -273,30 +321,70 @@ def reopen_practice_entry(entry, mentor, reason):
     remove_approved_practice([entry])
 
 
-def _confirmation_serializer():
-    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="site-confirmation")
+class _SignedAtCreation(TimestampSigner):
+    """Signs with the time the request was made, so that its link is the same string every time it is shown."""
+
+    def __init__(self, *args, timestamp, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.timestamp = timestamp
+
+    def get_timestamp(self):
+        return self.timestamp
+
+
+def _confirmation_serializer(timestamp=None):
+    if timestamp is None:
+        return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="site-confirmation")
+    return URLSafeTimedSerializer(current_app.config["SECRET_KEY"], salt="site-confirmation",
+                                  signer=_SignedAtCreation, signer_kwargs={"timestamp": timestamp})
+
+
+def confirmation_token(confirmation):
+    """The token of a confirmation request's link: the same every time, valid for 14 days from its creation."""
+    created = calendar.timegm(confirmation.created_at.timetuple())
+    return _confirmation_serializer(created).dumps({"c": confirmation.id, "n": confirmation.nonce})
+
+
+def open_confirmations(entry, now=None):
+    """The entry's confirmation requests whose links still work (unanswered, younger than 14 days)."""
+    now = now or utcnow()
+    return [c for c in entry.confirmations
+            if c.answered_at is None and c.created_at > now - timedelta(seconds=CONFIRMATION_MAX_AGE)]
 
 
 def request_site_confirmation(entry):
-    """A new one-time link for the site's contact person; returns (confirmation, token)."""
+    """A one-time link for the site's contact person; returns (confirmation, token). While a link is still open
+    it is the one returned: there is no reason for two."""
     if entry.status == "draft":
         raise PracticeError(_l("Submit the entry before asking the site to confirm it."))
-    confirmation = SiteConfirmation(entry=entry, nonce=secrets.token_urlsafe(16))
+    if entry.status not in CONFIRMABLE:
+        raise PracticeError(_l("The mentor has already decided on this entry; the site's confirmation is no longer "
+                               "needed."))
+    if any(c.answered_at for c in entry.confirmations):
+        raise PracticeError(_l("The site has already answered about this entry."))
+    still_open = open_confirmations(entry)
+    if still_open:
+        return still_open[-1], confirmation_token(still_open[-1])
+    confirmation = SiteConfirmation(entry=entry, nonce=secrets.token_urlsafe(16), created_at=utcnow())
     db.session.add(confirmation)
     db.session.flush()
-    return confirmation, _confirmation_serializer().dumps({"c": confirmation.id, "n": confirmation.nonce})
+    return confirmation, confirmation_token(confirmation)
 
 
 def confirmation_for_token(token):
     """The open confirmation request a link stands for, or None if forged, expired or already answered."""
     try:
-        data = _confirmation_serializer().loads(token, max_age=CONFIRMATION_MAX_AGE)
+        # The age is checked against the request's creation below, on the application's clock.
+        data = _confirmation_serializer().loads(token)
     except BadSignature:
         return None
-    if not isinstance(data, dict):
+    if not isinstance(data, dict) or not isinstance(data.get("c"), int):
         return None
     confirmation = db.session.get(SiteConfirmation, data.get("c"))
-    if confirmation is None or confirmation.nonce != data.get("n") or confirmation.answered_at is not None:
+    if confirmation is None or confirmation.nonce != data.get("n") or confirmation not in open_confirmations(
+            confirmation.entry):
+        return None
+    if confirmation.entry.status not in CONFIRMABLE:  # approved or withdrawn since: nothing left to confirm
         return None
     return confirmation
 

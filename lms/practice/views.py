@@ -1,3 +1,4 @@
+from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -17,6 +18,7 @@ from lms.learning.models import Cohort, CohortMentor, Enrolment
 from lms.mail import mail_configured
 from lms.notifications.services import queue_link_email
 from lms.permissions import (
+    can_request_site_confirmation,
     can_review_practice_entry,
     can_view_cohort,
     can_view_practice_entry,
@@ -30,6 +32,7 @@ from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.practice.export import entries_for_export, practice_log_csv
 from lms.practice.models import PracticeAttachment, PracticeEntry, PracticeSite, PracticeTraineeTotal
 from lms.practice.services import (
+    CONFIRMATION_MAX_AGE,
     EntryData,
     EntryInvalid,
     PracticeError,
@@ -37,11 +40,15 @@ from lms.practice.services import (
     answer_site_confirmation,
     approve_practice_entries,
     confirmation_for_token,
+    confirmation_token,
     delete_practice_draft,
+    mark_entry_review_opened,
+    open_confirmations,
     reopen_practice_entry,
     request_site_confirmation,
     review_practice_entry,
     save_practice_entry,
+    withdraw_practice_entry,
 )
 from lms.practice.summary import practice_summaries
 from lms.uploads import UploadError, attachment_response, check_upload, download_response
@@ -106,6 +113,15 @@ def entry_values(entry):
               "reflection": entry.reflection_markdown}
     values.update({f"aud-{a.audience}": a.participants for a in entry.audiences})
     return values
+
+
+def _files_to_choose_again(errors):
+    """Files cannot be put back into a file field: when the entry was refused for another reason, say so at the
+    field, naming the files that were chosen."""
+    names = [f.filename for f in request.files.getlist("files") if f and f.filename]
+    if names and "files" not in errors:
+        errors["files"] = _("Not saved: %(names)s. Choose the photos or documents again.", names=", ".join(names))
+    return errors
 
 
 def _uploads():
@@ -211,26 +227,28 @@ def new_entry():
             errors = {"files": upload_error_message(error)}
         except EntryInvalid as invalid:
             db.session.rollback()
-            errors = invalid.errors
+            errors = _files_to_choose_again(dict(invalid.errors))
     return render_template("practice/entry_form.html", entry=None, values=form_values(request.form), errors=errors,
                            today=local_today().isoformat(), **_form_choices(cohorts)), 400 if errors else 200
 
 
-def _in_full():
-    """Loader options for showing entries in full: a fixed number of queries however many entries."""
+def _in_full(one=False):
+    """Loader options for showing entries in full: a fixed number of queries however many entries. For one entry
+    its few audiences come in the entry's own query (a round trip less on its page)."""
+    audiences = joinedload(PracticeEntry.audiences) if one else selectinload(PracticeEntry.audiences)
     return [joinedload(PracticeEntry.trainee).lazyload(User.role_rows), joinedload(PracticeEntry.cohort),
-            joinedload(PracticeEntry.site), selectinload(PracticeEntry.audiences), selectinload(PracticeEntry.modules),
+            joinedload(PracticeEntry.site), audiences, selectinload(PracticeEntry.modules),
             selectinload(PracticeEntry.attachments), selectinload(PracticeEntry.confirmations)]
 
 
 @bp.route("/practice/<int:entry_id>", methods=["GET", "POST"])
 @signed_in
 def entry_page(entry_id):
-    entry = db.session.get(PracticeEntry, entry_id, options=_in_full())
+    entry = db.session.get(PracticeEntry, entry_id, options=_in_full(one=True))
     require(entry is not None and can_view_practice_entry(current_user, entry))
     own = entry.trainee_id == current_user.id
     reviewer = can_review_practice_entry(current_user, entry)
-    errors, error, confirmation_link = {}, None, None
+    errors, error = {}, None
     if request.method == "POST":
         action = request.form.get("action", "")
         try:
@@ -240,11 +258,11 @@ def entry_page(entry_id):
                 db.session.commit()
                 flash(_("Entry submitted to your mentor.") if action == "submit" else _("Draft saved."), "info")
                 return redirect(request.path)
-            elif action == "delete" and own:
-                delete_practice_draft(entry)
+            elif action == "withdraw" and own:
+                withdraw_practice_entry(entry, current_user)
                 db.session.commit()
-                flash(_("Draft deleted."), "info")
-                return redirect(url_for("practice.log"))
+                flash(_("The entry is withdrawn and back to a draft: correct it and submit it again."), "info")
+                return redirect(request.path + "#entry-form")
             elif action == "confirm" and own:
                 _confirmation, token = request_site_confirmation(entry)
                 confirmation_link = url_for("practice.confirm", token=token, _external=True)
@@ -255,6 +273,8 @@ def entry_page(entry_id):
                     flash(_("The confirmation request was e-mailed to %(email)s.", email=entry.site.contact_email),
                           "info")
                 db.session.commit()
+                flash(_("The confirmation link is ready: copy it and send it to the site's contact person."), "info")
+                return redirect(request.path + "#confirmation")
             elif action in ("approve", "return") and reviewer:
                 review_practice_entry(entry, current_user, action, request.form.get("comment", ""),
                                       request.form.get("version", type=whole_number))
@@ -273,7 +293,7 @@ def entry_page(entry_id):
             errors = {"files": upload_error_message(upload_error)}
         except EntryInvalid as invalid:
             db.session.rollback()
-            errors = invalid.errors
+            errors = _files_to_choose_again(dict(invalid.errors))
         except ReviewConflict as conflict:
             db.session.rollback()
             flash(str(conflict), "error")
@@ -281,14 +301,40 @@ def entry_page(entry_id):
         except PracticeError as practice_error:
             db.session.rollback()
             error = str(practice_error)
+    # A mentor opening it for review ends the trainee's chance to withdraw it (committed after rendering).
+    opened = request.method == "GET" and reviewer and mark_entry_review_opened([entry], current_user)
     editing = own and entry.editable
     choices = _form_choices(_trainee_cohorts(current_user)) if editing else {}
     values = (form_values(request.form) if errors else entry_values(entry)) if editing else {}
     comments = comments_on(entry=entry) if entry.status != "draft" else []
-    return render_template("practice/entry.html", entry=entry, own=own, reviewer=reviewer, editing=editing,
+    links = [(c, url_for("practice.confirm", token=confirmation_token(c), _external=True))
+             for c in open_confirmations(entry)] if own and entry.status in ("submitted", "returned") else []
+    page = render_template("practice/entry.html", entry=entry, own=own, reviewer=reviewer, editing=editing,
                            values=values, errors=errors, error=error, today=local_today().isoformat(),
-                           confirmation_link=confirmation_link, comments=comments, now=utcnow(),
-                           comment_window=COMMENT_EDIT_WINDOW, **choices), 400 if (errors or error) else 200
+                           links=links, confirmation_max_age=timedelta(seconds=CONFIRMATION_MAX_AGE),
+                           can_ask_site=can_request_site_confirmation(current_user, entry),
+                           comments=comments, now=utcnow(), comment_window=COMMENT_EDIT_WINDOW, **choices)
+    if opened:
+        db.session.commit()
+    return page, 400 if (errors or error) else 200
+
+
+@bp.route("/practice/<int:entry_id>/delete", methods=["GET", "POST"])
+@signed_in
+def delete_entry(entry_id):
+    """Deleting a draft cannot be undone: the page asks first, and only its POST deletes."""
+    entry = db.session.get(PracticeEntry, entry_id, options=_in_full())
+    require(entry is not None and can_view_practice_entry(current_user, entry))
+    require(entry.trainee_id == current_user.id, 403)
+    if entry.status != "draft":
+        flash(_("Only drafts can be deleted."), "error")
+        return redirect(url_for("practice.entry_page", entry_id=entry.id))
+    if request.method == "POST":
+        delete_practice_draft(entry)
+        db.session.commit()
+        flash(_("Draft deleted."), "info")
+        return redirect(url_for("practice.log"))
+    return render_template("practice/delete.html", entry=entry)
 
 
 @bp.route("/practice/attachments/<int:attachment_id>")
@@ -344,7 +390,11 @@ def approve_many():
                 return redirect(url_for("practice.approve_many", ids=sorted(ids)))
             flash(_("%(n)d entries approved.", n=len(chosen)), "info")
             return redirect(url_for("grading.queue", kind="practice"))
-    return render_template("practice/approve.html", entries=entries)
+    opened = request.method == "GET" and mark_entry_review_opened(entries, current_user)  # shown in full
+    page = render_template("practice/approve.html", entries=entries)
+    if opened:
+        db.session.commit()
+    return page
 
 
 @bp.route("/confirm/<token>", methods=["GET", "POST"])
