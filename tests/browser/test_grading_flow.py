@@ -42,6 +42,8 @@ def test_return_revise_and_pass(server, page):
     page.goto(base + ESSAY)
     page.get_by_label("Ответ (Markdown").fill("Мой район — это **Филёвский Парк**.")
     page.get_by_role("button", name="Отправить на проверку").click()
+    assert "Отправить на проверку?" in page.inner_text("main")  # handing in asks first
+    page.get_by_role("button", name="Да, отправить").click()
     assert "Ответ отправлен." in page.inner_text("main")
     sign_out(page)
 
@@ -53,6 +55,7 @@ def test_return_revise_and_pass(server, page):
     assert "Добавьте примеры из жизни двора." in page.inner_text("main")
     page.get_by_label("Ответ (Markdown").fill("Филёвский Парк: двор на Олеко Дундича, огород у центра, чат соседей.")
     page.get_by_role("button", name="Отправить на проверку").click()
+    page.get_by_role("button", name="Да, отправить").click()
     sign_out(page)
 
     mentor_decides(page, base, accounts, "Зачтено", ("5", "4"), "Отлично, примеры убедительные.")
