@@ -494,7 +494,7 @@ def test_personal_data_export_and_anonymisation(app, admin_client, people):
 def test_import_links_stay_downloadable_and_copyable(app, admin_client, people):
     done = upload_csv(admin_client, people.cohort, "Иван Петров;ivan@example.org\n", action="import")
     html = done.get_data(as_text=True)
-    assert 'data-copy="link-' in html and "Скачать ссылки (CSV)" in page_text(done)
+    assert 'data-copy-link="link-' in html and "Скачать ссылки (CSV)" in page_text(done)
     page_link = re.search(r'value="http://localhost(/set-password/[^"]+)"', html).group(1)
     response = admin_client.get(f"/admin/cohorts/{people.cohort.id}/invitations.csv")  # later, from any page
     rows = list(csv.reader(io.StringIO(response.get_data().decode("utf-8-sig")), delimiter=";"))
