@@ -16,7 +16,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from lms.extensions import babel, csrf, db, limiter, login_manager, migrate
-from lms.i18n import install_date_filters, install_template_gettext
+from lms.i18n import install_content_language, install_date_filters, install_template_gettext
 from lms.inputs import IdConverter, LmsRequest, TextConverter
 from lms.labels import format_hours, label_filters
 from lms.navigation import main_nav
@@ -47,6 +47,7 @@ def create_app(config):
     app.before_request_funcs[None].remove(limiter._check_request_limit)
     babel.init_app(app, locale_selector=_select_locale)
     install_template_gettext(app.jinja_env)
+    install_content_language(app.jinja_env)
     install_date_filters(app.jinja_env)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
