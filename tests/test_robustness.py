@@ -426,6 +426,7 @@ def test_guessing_from_many_addresses_stops_but_a_known_browser_and_a_reset_link
 
     from lms.auth.services import issue_password_link
     link = urlsplit(issue_password_link(people.mentor)).path
+    db.session.commit()  # the link's key, as issuing it in a request would
     token = csrf_token(newcomer, link)
     response = newcomer.post(link, data={"csrf_token": token, "password": "a brand new password",
                                          "confirm": "a brand new password"}, environ_base={"REMOTE_ADDR": "192.0.2.1"})

@@ -288,7 +288,8 @@ def matrix_table(matrix):
     return rows
 
 
-@bp.route("/cohorts/<int:cohort_id>/matrix.<any(csv, xlsx):kind>")
+@bp.route("/cohorts/<int:cohort_id>/matrix.csv", defaults={"kind": "csv"})
+@bp.route("/cohorts/<int:cohort_id>/matrix.xlsx", defaults={"kind": "xlsx"})
 @role_required("admin", "mentor")
 def cohort_matrix_download(cohort_id, kind):
     """The progress matrix as the page shows it (with its filter), one row per trainee."""
