@@ -14,4 +14,5 @@ def main_nav():
     rendered = current_app.extensions.setdefault("lms_main_nav", {})
     if key not in rendered:
         rendered[key] = Markup(render_template("_main_nav.html"))
-    return rendered[key]
+    here = f'href="{request.script_root}{request.path}"'
+    return Markup(str(rendered[key]).replace(here, here + ' aria-current="page"', 1))

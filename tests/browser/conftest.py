@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -30,10 +31,9 @@ def _free_port():
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="session")
-def server(tmp_path_factory):
-    """Base URL, demo accounts {email: (role, password)} and environment of a freshly set-up server."""
-    home = tmp_path_factory.mktemp("server")
+@contextmanager
+def running_server(home):
+    """Base URL, demo accounts {email: (role, password)} and environment of a freshly set-up server in `home`."""
     port = _free_port()
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{home / 'lms.sqlite3'}",
            "LMS_COURSES_DIR": str(ROOT / "tests" / "fixtures" / "courses"),
@@ -60,6 +60,13 @@ def server(tmp_path_factory):
     finally:
         process.terminate()
         process.wait(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def server(tmp_path_factory):
+    """Base URL, demo accounts {email: (role, password)} and environment of a freshly set-up server."""
+    with running_server(tmp_path_factory.mktemp("server")) as started:
+        yield started
 
 
 @pytest.fixture(scope="session")
@@ -98,3 +105,10 @@ def server_app(server):
                                                "SECRET_KEY": env["SECRET_KEY"], "LMS_BASE_URL": env["LMS_BASE_URL"],
                                                "ARGON2_PROFILE": "CHEAPEST"})
     return create_app(config)
+
+
+def open_menu(page):
+    """On a phone the navigation, the account and the language switch sit in the header's menu: open it."""
+    menu = page.locator("details.menu")
+    if menu.count() and menu.is_visible() and menu.get_attribute("open") is None:
+        menu.locator("summary").click()

@@ -1,6 +1,8 @@
 """An administrator imports a cohort from CSV, opens its matrix and the programme report, downloads a CSV."""
 import pytest
 
+from tests.browser.conftest import open_menu
+
 pytestmark = pytest.mark.browser
 
 
@@ -16,6 +18,7 @@ def test_import_matrix_report_csv(server, page, tmp_path):
     page.locator("main").get_by_role("button", name="Войти").click()
     page.wait_for_url(base + "/")
 
+    open_menu(page)
     page.get_by_role("link", name="Группы").click()
     page.get_by_role("link", name="Демо-группа").click()
     page.get_by_role("link", name="Импортировать слушателей из CSV").click()
@@ -29,6 +32,7 @@ def test_import_matrix_report_csv(server, page, tmp_path):
     matrix = page.inner_text("main")
     assert "Дарья Импортова" in matrix and "Егор Импортов" in matrix and "Анна Соседова" in matrix
 
+    open_menu(page)
     page.get_by_role("link", name="Отчёт по программе").click()
     assert "Записано слушателей" in page.inner_text("main")
     with page.expect_download() as download_info:

@@ -8,6 +8,7 @@ from lms.auth.services import create_user
 from lms.extensions import db
 from lms.learning.models import Cohort
 from lms.learning.services import enrol_trainee
+from tests.browser.conftest import open_menu
 
 pytestmark = pytest.mark.browser
 
@@ -43,11 +44,13 @@ def test_bulk_issue_download_verify_revoke(server, server_app, browser, page):
     enrol_eligible_graduates(server_app)
 
     sign_in(page, base, accounts, "admin@example.org")
+    open_menu(page)
     page.get_by_role("link", name="Сертификаты").click()
     page.get_by_role("link", name="Выдать всем, кто выполнил требования…").click()
     assert "Будет выдано 2 сертификата" in page.inner_text("main")
     page.get_by_role("button", name="Выдать: 2").click()
     assert "Выдано 2 сертификата." in page.inner_text("main")
+    open_menu(page)
     page.get_by_role("button", name="Выйти").click()
 
     sign_in(page, base, accounts, "graduate1@example.org")
@@ -59,6 +62,7 @@ def test_bulk_issue_download_verify_revoke(server, server_app, browser, page):
                       card.get_by_role("link", name="PDF").get_attribute("href"))
     assert download_info.value.path().read_bytes().startswith(b"%PDF")
     verify_href = card.get_by_role("link", name="Страница проверки").get_attribute("href")
+    open_menu(page)
     page.get_by_role("button", name="Выйти").click()
 
     visitor = browser.new_context(viewport={"width": 360, "height": 740}).new_page()
@@ -67,6 +71,7 @@ def test_bulk_issue_download_verify_revoke(server, server_app, browser, page):
     assert "Галина Выпускница" in visitor.inner_text("main")
 
     sign_in(page, base, accounts, "admin@example.org")
+    open_menu(page)
     page.get_by_role("link", name="Сертификаты").click()
     row = page.locator("tr", has_text="Галина Выпускница")
     row.get_by_label("Причина (видна всем)").fill("Выдан по ошибке")

@@ -3,6 +3,8 @@ import re
 
 import pytest
 
+from tests.browser.conftest import open_menu
+
 pytestmark = pytest.mark.browser
 ESSAY = "/courses/fixture-course/intro/assignments/intro-essay"
 
@@ -16,6 +18,7 @@ def sign_in(page, base, accounts, email):
 
 
 def sign_out(page):
+    open_menu(page)
     page.get_by_role("button", name="Выйти").click()
 
 

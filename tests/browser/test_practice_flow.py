@@ -2,6 +2,7 @@
 mentor approves it; the trainee's approved hours go up."""
 import pytest
 
+from tests.browser.conftest import open_menu
 from tests.test_grading import PNG
 
 pytestmark = pytest.mark.browser
@@ -22,6 +23,7 @@ def test_log_return_fix_approve(server, page, tmp_path):
     photo.write_bytes(PNG)
 
     sign_in(page, base, accounts, trainee)
+    open_menu(page)
     page.get_by_role("link", name="Дневник практики").click()
     assert "0 из 10 ч" in page.inner_text("main")
     page.get_by_role("link", name="Записать занятие").click()
@@ -36,6 +38,7 @@ def test_log_return_fix_approve(server, page, tmp_path):
     page.get_by_role("button", name="Отправить наставнику").click()
     assert "Запись отправлена наставнику." in page.inner_text("main")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    open_menu(page)
     page.get_by_role("button", name="Выйти").click()
 
     sign_in(page, base, accounts, mentor)
@@ -44,15 +47,18 @@ def test_log_return_fix_approve(server, page, tmp_path):
     assert "фото.png" in page.inner_text("main")
     page.get_by_label("Комментарий для слушателя").fill("Уточните число родителей.")
     page.get_by_role("button", name="Вернуть на доработку").click()
+    open_menu(page)
     page.get_by_role("button", name="Выйти").click()
 
     sign_in(page, base, accounts, trainee)
+    open_menu(page)
     page.get_by_role("link", name="Дневник практики").click()
     page.get_by_role("link", name="Мастерская или занятие").first.click()
     assert "Уточните число родителей." in page.inner_text("main")
     page.get_by_label("Родители в декретном отпуске").fill("4")
     page.get_by_role("button", name="Отправить наставнику").click()
     assert "Запись отправлена наставнику." in page.inner_text("main")
+    open_menu(page)
     page.get_by_role("button", name="Выйти").click()
 
     sign_in(page, base, accounts, mentor)
@@ -60,9 +66,11 @@ def test_log_return_fix_approve(server, page, tmp_path):
     page.locator(".queue-item", has_text="Вера Районова").get_by_role("link").click()
     page.get_by_role("button", name="Одобрить").click()
     assert "Запись одобрена." in page.inner_text("main")
+    open_menu(page)
     page.get_by_role("button", name="Выйти").click()
 
     sign_in(page, base, accounts, trainee)
+    open_menu(page)
     page.get_by_role("link", name="Дневник практики").click()
     main = page.inner_text("main")
     assert "2 из 10 ч" in main and "охвачено 13 участников" in main
