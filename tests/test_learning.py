@@ -126,7 +126,7 @@ def test_one_person_with_several_roles_sees_each_part(client, people, make_user,
 def test_module_documents_are_listed_and_downloaded(app, client, people):
     login(client, people.trainee)
     page = page_text(client.get("/courses/fixture-course/partners"))
-    assert "Документы: скачайте и адаптируйте" in page and "Памятка партнёру (PDF, 1 KB)" in page
+    assert "Документы: скачайте и адаптируйте" in page and "Памятка партнёру (PDF, 1 КБ)" in page
     response = client.get("/courses/fixture-course/files/pamyatka.pdf")
     assert response.status_code == 200 and response.data.startswith(b"%PDF-")
     assert response.headers["Content-Type"] == "application/pdf"
