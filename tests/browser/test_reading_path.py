@@ -17,7 +17,7 @@ def test_trainee_marks_a_module_done(server, page):
     assert "Пройдено модулей: 1 из 3" in page.inner_text("main")
 
     page.get_by_role("link", name="Тестовый курс").click()
-    page.get_by_role("link", name="Мероприятия").click()
+    page.get_by_role("link", name="Мероприятия", exact=True).click()
     assert page.get_by_role("heading", name="Мероприятия", level=1).is_visible()
     page.get_by_role("button", name="Отметить как пройденный").click()
     assert "Модуль отмечен как пройденный." in page.inner_text("main")
