@@ -2,19 +2,16 @@
 
 Starts a server like `make run` (migrations, the shipped course, demo accounts) on a throw-away database.
 """
-import os
-import re
-import socket
-import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import sync_playwright
 
 ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+from tests.browser.conftest import running_server  # noqa: E402  (the browser tests' server, started the same way)
+
 OUT = Path(__file__).resolve().parent
 PAGES = [  # (name, role or None, path)
     ("login", None, "/login"),
@@ -26,35 +23,13 @@ PAGES = [  # (name, role or None, path)
 ]
 
 
-def flask(env, *args):
-    return subprocess.run([sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env,
-                          capture_output=True, text=True, check=True, timeout=300).stdout
-
-
 def main(label):
-    home = Path(tempfile.mkdtemp())
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{home / 'lms.sqlite3'}", "SECRET_KEY": "screenshots",
-           "LMS_BASE_URL": f"http://127.0.0.1:{port}"}
-    flask(env, "db", "upgrade")
-    flask(env, "lms", "sync-courses")
-    demo = flask(env, "lms", "demo", "--if-no-users")
-    accounts = {}
-    for role, email, password in re.findall(r"^(trainee|mentor|admin) (\S+@\S+) (\S+)$", demo, re.M):
-        accounts.setdefault(role, (email, password))
-    course = next(p.name for p in sorted((ROOT / "courses").iterdir()) if (p / "course.md").exists())
-    server = subprocess.Popen([sys.executable, "-m", "flask", "--app", "wsgi", "run", "--port", str(port)],
-                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/health", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+    courses = ROOT / "courses"
+    course = next(p.name for p in sorted(courses.iterdir()) if (p / "course.md").exists())
+    with running_server(Path(tempfile.mkdtemp()), courses) as (base, found, _env):
+        accounts = {}
+        for email, (role, password) in sorted(found.items()):
+            accounts.setdefault(role, (email, password))
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium",
                                         args=["--no-sandbox", "--disable-background-networking"])
@@ -82,9 +57,6 @@ def main(label):
                 for context in contexts.values():
                     context.close()
             browser.close()
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
 
 
 if __name__ == "__main__":

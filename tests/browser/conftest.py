@@ -32,11 +32,11 @@ def _free_port():
 
 
 @contextmanager
-def running_server(home):
-    """Base URL, demo accounts {email: (role, password)} and environment of a freshly set-up server in `home`."""
+def running_server(home, courses=ROOT / "tests" / "fixtures" / "courses"):
+    """Base URL, demo accounts {email: (role, password)} and environment of a freshly set-up server in `home`,
+    serving the curriculum in `courses` (docs/screenshots/take.py passes the shipped one)."""
     port = _free_port()
-    env = {**os.environ, "DATABASE_URL": f"sqlite:///{home / 'lms.sqlite3'}",
-           "LMS_COURSES_DIR": str(ROOT / "tests" / "fixtures" / "courses"),
+    env = {**os.environ, "DATABASE_URL": f"sqlite:///{home / 'lms.sqlite3'}", "LMS_COURSES_DIR": str(courses),
            "SECRET_KEY": "browser-test-secret", "LMS_BASE_URL": f"http://127.0.0.1:{port}"}
     env.pop("TEST_DATABASE_URL", None)
     _flask(env, "db", "upgrade")
