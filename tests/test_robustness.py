@@ -438,7 +438,8 @@ def test_guessing_from_many_addresses_stops_but_a_known_browser_and_a_reset_link
 
 HOSTILE = [HUGE, "-1", "abc", "9999-12-31", "0001-01-01", "10:00:00.123456+03:00", "x" * 140_000, "a\x00b", ""]
 QUERY_PARAMETERS = ("page", "before", "after", "cohort", "course", "module", "assignment", "kind", "sort", "start",
-                    "end", "q", "role", "actor", "action", "object", "since", "until", "ids", "code", "next")
+                    "end", "q", "role", "actor", "action", "object", "since", "until", "ids", "code", "next", "status",
+                    "show", "view")
 
 
 class Forms(HTMLParser):
