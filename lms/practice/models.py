@@ -63,6 +63,9 @@ class PracticeEntry(db.Model):
     review_opened_at = db.Column(db.DateTime)
     mentor_comment_markdown = db.Column(db.Text, nullable=False, default="")
     mentor_comment_html = db.Column(db.Text, nullable=False, default="")
+    # Made on the trainee's phone for an entry saved offline, so a send repeated after a timeout finds the entry
+    # already made instead of making a second one.
+    idempotency_key = db.Column(db.String(64), unique=True)
     version = db.Column(db.Integer, nullable=False)
 
     __mapper_args__ = {"version_id_col": version}
