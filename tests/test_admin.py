@@ -411,9 +411,14 @@ def test_curriculum_page_checks_and_syncs_like_the_cli(app, admin_client, people
     assert "courses/fixture-course/01-intro.md:10: 'kind' must be one of: text, file, quiz" in broken
     intro.write_text(intro.read_text(encoding="utf-8").replace("kind: essay", "kind: text")
                      .replace("Опишите свой район", "Опишите ваш район"), encoding="utf-8")
-    assert "Проверка пройдена." in page_text(post(admin_client, "/admin/curriculum", {"action": "check"}))
+    checked = page_text(post(admin_client, "/admin/curriculum", {"action": "check"}))
+    assert "Проверка пройдена." in checked
+    assert "fixture-course/intro : будет обновлён" in checked and "unchanged" not in checked
     assert db.session.scalar(select(Assignment.prompt_html).filter_by(key="intro-essay")).count("ваш") == 0
-    assert "Синхронизировано." in page_text(post(admin_client, "/admin/curriculum", {"action": "sync"}))
+    synced = page_text(post(admin_client, "/admin/curriculum", {"action": "sync"}))
+    assert "Синхронизировано." in synced and "fixture-course/intro : обновлён" in synced
+    assert "fixture-course/events : без изменений" in synced
+    assert "без изменений (" in page_text(post(admin_client, "/admin/curriculum", {"action": "check"}))
     assert "ваш район" in db.session.scalar(select(Assignment.prompt_html).filter_by(key="intro-essay"))
     assert db.session.scalar(select(AuditEvent).filter_by(action="curriculum.sync")) is not None
 

@@ -14,6 +14,19 @@ from lms.extensions import db
 from lms.grading.models import Submission
 
 
+@dataclass(frozen=True)
+class SyncStep:
+    """What a sync did to one course or module, for the command line (as text) and the curriculum page (which
+    words it in the reader's language)."""
+    path: str  # "course" or "course/module"
+    state: str  # unchanged, added, updated or removed
+    modules: int | None = None  # an unchanged course's module count
+
+    def __str__(self):
+        counted = f" ({self.modules} modules)" if self.modules is not None else ""
+        return f"{self.path}: {self.state}{counted}"
+
+
 @dataclass
 class SyncResult:
     problems: list = field(default_factory=list)
@@ -37,14 +50,15 @@ def sync_curriculum(courses_dir, progress=None):
 
 
 def sync_courses(sources, progress=None, existing=None):
-    report = progress or (lambda message: None)
+    """Write the sources that changed; progress, when given, receives a SyncStep for each course and module."""
+    report = progress or (lambda step: None)
     result = SyncResult()
     if existing is None:
         existing = {c.slug: c for c in db.session.scalars(select(Course))}
     for source in sources:
         course = existing.get(source.slug)
         if course is not None and course.source_hash == source.source_hash:
-            report(f"{source.slug}: unchanged ({source.module_count} modules)")
+            report(SyncStep(source.slug, "unchanged", source.module_count))
             continue
         _sync_course(course, source, result, report)
     return result
@@ -77,7 +91,7 @@ def _sync_course(course, source, result, report):
         module = modules.get(module_source.slug)
         if module is not None and module.source_hash == module_source.source_hash \
                 and module.position == module_source.position:
-            report(f"{source.slug}/{module_source.slug}: unchanged")
+            report(SyncStep(f"{source.slug}/{module_source.slug}", "unchanged"))
             continue
         if module is None:
             module = Module(course=course, slug=module_source.slug)
@@ -85,7 +99,7 @@ def _sync_course(course, source, result, report):
             modules[module.slug] = module
         _update_module(module, module_source, course, assignments)
         result.changed.append(f"{source.slug}/{module_source.slug}")
-        report(f"{source.slug}/{module_source.slug}: {'updated' if module.id else 'added'}")
+        report(SyncStep(f"{source.slug}/{module_source.slug}", "updated" if module.id else "added"))
 
     kept = {a.key for m in source.modules for a in m.assignments}
     removed = [a for key, a in assignments.items() if key not in kept]
@@ -97,7 +111,7 @@ def _sync_course(course, source, result, report):
         if slug not in kept_modules:
             db.session.delete(module)
             result.changed.append(f"{source.slug}/{slug}")
-            report(f"{source.slug}/{slug}: removed")
+            report(SyncStep(f"{source.slug}/{slug}", "removed"))
 
 
 def _update_module(module, source, course, assignments):
