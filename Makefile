@@ -36,5 +36,5 @@ lint: $(VENV)/.installed
 
 # After changing user-visible text: extract, merge into both catalogs, then translate the new entries.
 translations: $(VENV)/.installed
-	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -o lms/translations/messages.pot lms
+	$(BIN)/pybabel extract --no-location --sort-output -F babel.cfg -k _l -k _lp:1c,2 -o lms/translations/messages.pot lms
 	$(BIN)/pybabel update --ignore-obsolete --no-fuzzy-matching -w 0 -i lms/translations/messages.pot -d lms/translations

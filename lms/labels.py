@@ -26,6 +26,12 @@ STATUS_LABELS = {
     "approved": _l("approved"),
 }
 
+REPEAT_LABELS = {
+    "none": _l("once"),
+    "weekly": _l("every week"),
+    "fortnightly": _l("every two weeks"),
+}
+
 SITE_KIND_LABELS = {
     "centre": _l("neighbourhood centre"),
     "library": _l("library"),

@@ -12,9 +12,10 @@ import pytest
 from sqlalchemy import select, update
 
 from lms.admin.matrix import cohort_matrix
+from lms.admin.services import set_user_roles
 from lms.audit import AuditEvent
 from lms.auth.models import User
-from lms.auth.services import create_user
+from lms.auth.services import create_user, update_user
 from lms.certificates.eligibility import compute_eligibility
 from lms.certificates.models import Certificate
 from lms.certificates.services import issue_certificate, revoke_certificate
@@ -25,8 +26,9 @@ from lms.grading.models import Submission
 from lms.grading.services import save_text_answer, submit_quiz
 from lms.learning.models import Enrolment
 from lms.learning.services import enrol_trainee
+from lms.partners.services import save_partner
 from lms.practice.models import PracticeAttachment, PracticeEntry
-from lms.practice.services import EntryData, save_practice_entry, save_practice_site
+from lms.practice.services import EntryData, save_practice_entry
 from lms.uploads import check_upload
 from tests.conftest import (
     FIXTURE_COURSES,
@@ -133,7 +135,7 @@ def test_cohorts_create_enrol_mentor_and_bad_input(admin_client, people, make_us
 
 
 def test_moving_a_trainee_keeps_their_work(admin_client, people, make_cohort):
-    site = save_practice_site(None, "Центр", "centre")
+    site = save_partner(None, "Центр", "centre")
     save_practice_entry(people.trainee, EntryData(
         cohort=people.cohort, site=site, date=local_today() - timedelta(days=1), duration_minutes=60,
         activity_type="workshop_class", description="Описание", reflection="Итоги"), submit=True)
@@ -341,6 +343,16 @@ def test_audit_log_reads_as_sentences_and_exports(admin_client, people):
     english = admin_client
     post(english, "/language", {"locale": "en"})
     assert "revoked a certificate: certificate" in page_text(english.get("/admin/audit?kind=certificate"))
+
+
+def test_audit_details_name_codes_in_words(admin_client, people):
+    set_user_roles(people.mentor, ["mentor", "trainee"], people.admin)
+    update_user(people.mentor, "Марина Наставник-Старшая", people.mentor.email, people.admin)
+    db.session.commit()
+    text = page_text(admin_client.get("/admin/audit?kind=user"))
+    assert "было: наставник; стало: наставник, слушатель" in text
+    assert "имя: Марина Наставник → Марина Наставник-Старшая" in text
+    assert "mentor" not in text and "название" not in text
 
 
 # --- CSV import -------------------------------------------------------------------------------

@@ -5,12 +5,14 @@ of events into sentences, naming every object on the page in one query whatever 
 """
 from flask import url_for
 from flask_babel import lazy_gettext as _l
+from flask_babel import lazy_pgettext as _lp
 from sqlalchemy import String, cast, literal, null, select, union_all
 
 from lms.auth.models import User
 from lms.certificates.models import Certificate
 from lms.curriculum.models import Assignment
 from lms.grading.models import Submission
+from lms.labels import REPEAT_LABELS, ROLE_LABELS, SITE_KIND_LABELS, STATUS_LABELS
 from lms.learning.models import Cohort
 from lms.practice.models import PracticeEntry, PracticeSite
 from lms.schedule.models import CohortSession
@@ -67,27 +69,51 @@ KIND_LABELS = {
 }
 DETAIL_LABELS = {
     "reason": _l("reason"), "override_reason": _l("reason to issue anyway"), "roles": _l("roles"),
-    "name": _l("name"), "email": _l("e-mail"), "changed": _l("changed"), "problems": _l("problems found"), "minutes": _l("minutes"),
-    "comment": _l("comment"), "contact_name": _l("who answered"), "score": _l("score"), "decision": _l("decision"),
-    "trainee_id": _l("trainee"), "cohort": _l("cohort"), "to_cohort": _l("to cohort"),
+    "name": _l("name"), "email": _l("e-mail"), "changed": _l("changed"), "problems": _l("problems found"),
+    "minutes": _l("minutes"), "comment": _l("comment"), "contact_name": _l("who answered"), "score": _l("score"),
+    "decision": _l("decision"), "trainee_id": _l("trainee"), "cohort": _l("cohort"), "to_cohort": _l("to cohort"),
+    "from_cohort": _l("from cohort"), "cohorts": _l("cohorts"), "mentor_id": _l("mentor"),
+    "author_id": _l("author"), "course": _l("course"), "assignment": _l("assignment"), "attempt": _l("attempt"),
+    "submitted_at": _l("handed in"), "due": _l("due"), "cutoff": _l("accepted until"), "old": _l("before"),
+    "new": _l("after"), "status": _l("status"), "graded_by": _l("graded by"), "sessions": _l("sessions"),
+    "repeat": _l("repeats"), "marked": _l("people marked"), "title": _l("title"), "pinned": _l("pinned"),
+    "locked": _l("closed to replies"), "active": _l("in use"), "published": _l("published"), "site": _l("site"),
+    "date": _l("date"), "rows": _l("rows"), "kind": _l("kind"), "address": _l("address"),
+    "contact_email": _l("contact's e-mail"),
 }
+# A person's name is not the name of a thing («имя», not «название»).
+PERSON_LABELS = {"name": _lp("person", "name")}
+# Codes among the recorded values, in words: the roles of "user.roles" (its old and new lists), a grade's status.
+VALUE_LABELS = {"roles": ROLE_LABELS, "old": ROLE_LABELS, "new": ROLE_LABELS, "status": STATUS_LABELS,
+                "repeat": REPEAT_LABELS, "kind": SITE_KIND_LABELS}
 
 
 def action_label(code):
     return ACTION_LABELS.get(code, code)
 
 
-def details_text(details):
-    """The event's details as one line of text: "name: Old → New; reason: …"."""
+def _value_text(key, value):
+    if value is None:
+        return "—"
+    if isinstance(value, bool):
+        return str(_l("yes") if value else _l("no"))
+    if isinstance(value, list):
+        return ", ".join(_value_text(key, v) for v in value)
+    if isinstance(value, dict):
+        return ", ".join(f"{DETAIL_LABELS.get(k, k)}: {_value_text(k, v)}" for k, v in value.items())
+    return str(VALUE_LABELS.get(key, {}).get(value, value))
+
+
+def details_text(details, action=""):
+    """The event's details as one line of text: "name: Old → New; reason: …", codes and yes/no in words."""
+    labels = {**DETAIL_LABELS, **PERSON_LABELS} if action.startswith("user.") else DETAIL_LABELS
     parts = []
     for key, value in (details or {}).items():
         if isinstance(value, list) and len(value) == 2 and key in ("name", "email"):
-            value = f"{value[0]} → {value[1]}"
-        elif isinstance(value, list):
-            value = ", ".join(str(v) for v in value)
-        elif isinstance(value, dict):
-            value = ", ".join(f"{k}: {v}" for k, v in value.items())
-        parts.append(f"{DETAIL_LABELS.get(key, key)}: {value}")
+            text = f"{value[0]} → {value[1]}"
+        else:
+            text = _value_text(key, value)
+        parts.append(f"{labels.get(key, key)}: {text}")
     return "; ".join(parts)
 
 

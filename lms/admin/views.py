@@ -532,7 +532,7 @@ def audit_log_csv():
         name = objects.get((event.object_type, event.object_id), (None,))[0]
         rows.append((format_datetime(event.at, "short"), event.actor.name if event.actor else _("system"),
                      str(action_label(event.action)), str(name) if name else f"{event.object_type} {event.object_id or ''}",
-                     details_text(event.details), event.action))
+                     details_text(event.details, event.action), event.action))
     return csv_download(rows, "audit-log.csv")
 
 
