@@ -185,6 +185,21 @@ def test_a_long_thread_and_a_big_board_page_in_few_queries(app, people):
     assert db.session.scalar(select(func.count()).select_from(WorkComment)) == 0
 
 
+def test_editing_a_post_returns_to_it_on_its_page(app, people):
+    thread = start_thread(people.cohort, people.trainee, "Длинная тема", "Начало")
+    for n in range(60):
+        reply(thread, people.mentor if n % 2 else people.trainee, f"Ответ {n}")
+    db.session.commit()
+    mine = db.session.scalars(select(DiscussionPost).where(DiscussionPost.author_id == people.trainee.id)
+                              .order_by(DiscussionPost.id.desc())).first()
+    client = app.test_client()
+    login(client, people.trainee)
+    response = post(client, f"/posts/{mine.id}", {"action": "edit", "body": "Исправленный ответ"},
+                    token_from=f"/discussions/{thread.id}")
+    assert response.headers["Location"] == f"/discussions/{thread.id}?page=2#post-{mine.id}"
+    assert f'id="post-{mine.id}"' in client.get(response.headers["Location"]).get_data(as_text=True)
+
+
 def test_personal_data_export_has_comments_and_posts_and_anonymising_keeps_them_without_the_name(app, people):
     import io
     import json

@@ -64,7 +64,8 @@ def test_trainee_saves_a_draft_previews_and_submits(client, people):
     draft = db.session.scalar(select(Submission))
     assert (draft.status, draft.answer_markdown) == ("draft", "**жирный** текст")
 
-    post(client, ESSAY, {"answer": "Черновик ответа", "action": "save"})
+    saved = post(client, ESSAY, {"answer": "Черновик ответа", "action": "save"})
+    assert saved.headers["Location"] == ESSAY + "#your-work"  # back to the answer, not the top of the page
     assert db.session.scalar(select(Submission)).answer_markdown == "Черновик ответа"
     page = client.get(ESSAY)
     assert "Черновик ответа" in page.get_data(as_text=True) and "черновик сохранён" in page_text(page)

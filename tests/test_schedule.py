@@ -107,6 +107,21 @@ def test_another_cohorts_mentor_and_trainees_cannot_schedule(app, people):
     assert post(client, f"/sessions/{session.id}", {"action": "cancel"}).status_code == 403
 
 
+def test_due_dates_and_extensions_from_the_cohort_page_return_to_their_section(app, people):
+    url = f"/cohorts/{people.cohort.id}/schedule"
+    admin = app.test_client()
+    login(admin, people.admin)
+    refused = post(admin, url, {"action": "deadline", "assignment": essay().id, "due": "20.09.2026"})
+    assert refused.status_code == 400 and count(AssignmentDeadline) == 0
+    saved = post(admin, url, {"action": "deadline", "assignment": essay().id, "due": "2026-09-20"})
+    assert saved.headers["Location"] == url + "#deadlines" and count(AssignmentDeadline) == 1
+    mentor = app.test_client()
+    login(mentor, people.mentor)
+    given = post(mentor, url, {"action": "extension", "trainee": people.trainee.id, "assignment": essay().id,
+                               "due": "2026-10-01", "reason": "Болела"})
+    assert given.headers["Location"] == url + "#extension" and count(DeadlineExtension) == 1
+
+
 # --- attendance --------------------------------------------------------------------------------
 
 def test_attendance_only_once_begun_and_the_trainee_sees_their_own(app, people, make_user):
@@ -120,7 +135,8 @@ def test_attendance_only_once_begun_and_the_trainee_sees_their_own(app, people, 
     login(client, people.mentor)
     refused = post(client, f"/sessions/{past.id}", {"action": "attendance", f"t-{people.other.id}": "present"})
     assert refused.status_code == 400 and count(Attendance) == 0
-    post(client, f"/sessions/{past.id}", {"action": "attendance", f"t-{people.trainee.id}": "late"})
+    saved = post(client, f"/sessions/{past.id}", {"action": "attendance", f"t-{people.trainee.id}": "late"})
+    assert saved.headers["Location"] == f"/sessions/{past.id}#attendance"
     assert db.session.get(Attendance, (past.id, people.trainee.id)).status == "late"
     trainee = app.test_client()
     login(trainee, people.trainee)

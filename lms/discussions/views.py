@@ -260,4 +260,7 @@ def change_post(post_id):
     except DiscussionError as error:
         db.session.rollback()
         flash(str(error), "error")
-    return redirect(url_for("discussions.thread_page", thread_id=thread.id))
+    before = db.session.scalar(select(func.count()).select_from(DiscussionPost).where(
+        DiscussionPost.thread_id == thread.id, DiscussionPost.id < post.id))
+    return redirect(url_for("discussions.thread_page", thread_id=thread.id, page=before // THREAD_PAGE + 1,
+                            _anchor=f"post-{post.id}"))

@@ -86,7 +86,7 @@ def assignment_page(course_slug, module_slug, key):
                     if action == "submit":  # saved; handed in only once the trainee confirms
                         return redirect(_hand_in_url(course, module, assignment))
                     flash(_("Draft saved."), "info")
-                    return redirect(request.path)
+                    return redirect(request.path + "#your-work")
             elif assignment.kind == "file":
                 note = request.form.get("note", "")
                 uploads = [f for f in request.files.getlist("files") if f and f.filename]

@@ -143,4 +143,5 @@ def module_progress(course_slug, module_slug):
         mark_module_not_done(current_user, module)
         flash(_("Module marked as not done."), "info")
     db.session.commit()
-    return redirect(url_for("learning.module_page", course_slug=course.slug, module_slug=module.slug))
+    return redirect(url_for("learning.module_page", course_slug=course.slug, module_slug=module.slug,
+                            _anchor="progress"))

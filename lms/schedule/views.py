@@ -140,7 +140,7 @@ def cohort_schedule(cohort_id):
                 flash(_("Extension given to %(name)s.", name=trainee.name), "info")
             else:
                 require(False, 400)
-            return redirect(request.path)
+            return redirect(request.path + ("#extension" if action == "extension" else "#deadlines"))
         except ScheduleInvalid as invalid:
             db.session.rollback()
             errors, values = invalid.errors, request.form
@@ -196,7 +196,7 @@ def session_page(session_id):
             else:
                 require(False, 400)
             db.session.commit()
-            return redirect(request.path)
+            return redirect(request.path + ("#attendance" if action == "attendance" else ""))
         except ScheduleInvalid as invalid:
             db.session.rollback()
             errors, values = invalid.errors, request.form
