@@ -1,4 +1,6 @@
-"""S6 and S7 of issue 8: the cohort matrix of a 300-trainee cohort and the programme report over everything.
+"""S6 and S7 of issue 8: the cohort matrix of a 300-trainee cohort and the programme report over everything;
+S14 and S15 of issue 17: the curriculum page, and its check button with the programme's course unchanged and with
+one of its modules edited.
 
 Both are whole page renders through a test client signed in as an administrator, so the queries, the Python
 that shapes the figures and the templates all count. Measured against a database already filled by
@@ -12,6 +14,7 @@ BENCH_PROFILE=1 prints each query's time for one render of each page.
 """
 import gc
 import os
+import shutil
 import statistics
 import sys
 import tempfile
@@ -28,6 +31,7 @@ from lms import create_app  # noqa: E402
 from lms.auth.models import User, UserRole  # noqa: E402
 from lms.auth.services import create_user  # noqa: E402
 from lms.bench_data import generate_dataset  # noqa: E402
+from lms.curriculum.services import sync_curriculum  # noqa: E402
 from lms.extensions import db  # noqa: E402
 from lms.grading.models import Submission  # noqa: E402
 from lms.learning.models import Enrolment, ModuleProgress  # noqa: E402
@@ -100,8 +104,41 @@ def _page(client, engine, url, runs, target_ms, profile):
             "queries": queries.count, "target_ms": target_ms, "url": url}
 
 
+def _check(client, runs):
+    """The curriculum page's check button, as the administrator presses it: a POST that validates every course."""
+    timings = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        response = client.post("/admin/curriculum", data={"action": "check"})
+        timings.append((time.perf_counter() - started) * 1000)
+        if response.status_code != 200:
+            raise RuntimeError(f"POST /admin/curriculum: {response.status_code}")
+    return {"ms": round(statistics.median(timings), 1), "best_ms": round(min(timings), 1), "target_ms": 1000}
+
+
+def _curriculum(app, client, engine, runs, profile):
+    """S14 and S15 over a copy of the programme's own courses/, synced once into this database."""
+    folder = Path(tempfile.mkdtemp())
+    try:
+        shutil.copytree(Path(__file__).resolve().parent.parent / "courses", folder / "courses")
+        courses = folder / "courses"
+        app.config["LMS_COURSES_DIR"], app.config["WTF_CSRF_ENABLED"] = str(courses), False
+        with app.app_context():
+            if not sync_curriculum(str(courses)).ok:
+                raise RuntimeError("courses/ does not sync")
+            db.session.commit()
+        results = {"S14 curriculum page": _page(client, engine, "/admin/curriculum", runs, 150, profile),
+                   "S15 curriculum check, nothing changed": _check(client, runs)}
+        module = sorted(courses.glob("*/[0-9][0-9]-*.md"))[0]
+        module.write_text(module.read_text(encoding="utf-8") + "\nПравка.\n", encoding="utf-8")
+        results["S15 curriculum check, one module edited"] = _check(client, runs)
+        return results
+    finally:
+        shutil.rmtree(folder)
+
+
 def measure(app, runs=5):
-    """S6 and S7 on the database of app, already filled by generate_dataset."""
+    """S6, S7, S14 and S15 on the database of app, already filled by generate_dataset."""
     profile = bool(os.environ.get("BENCH_PROFILE"))
     gc.freeze()  # as wsgi.py does after start-up: the collector's full passes would scan everything loaded so far
     with app.app_context():
@@ -117,6 +154,7 @@ def measure(app, runs=5):
         "S7 programme report (whole dataset)": _page(
             client, engine, f"/admin/reports?start={first.isoformat()}&end={last.isoformat()}", runs,
             500 if postgresql else 1000, profile),
+        **_curriculum(app, client, engine, runs, profile),
     }
 
 
@@ -136,7 +174,7 @@ def main():
     for name, result in measure(app).items():
         verdict = "ok" if result["ms"] <= result["target_ms"] else "MISSED"
         print(f"{dialect} {name}: median {result['ms']:.0f} ms, best {result['best_ms']:.0f} ms, "
-              f"{result['queries']} queries (target {result['target_ms']} ms: {verdict})")
+              f"{result.get('queries', '-')} queries (target {result['target_ms']} ms: {verdict})")
 
 
 if __name__ == "__main__":
