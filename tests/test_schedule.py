@@ -266,10 +266,13 @@ def test_start_pages_say_what_is_next(app, people):
     text = page_text(client.get("/"))
     assert "Ближайшие две недели" in text and "просрочено Эссе о районе" in text and "Семинар в центре" in text
     assert "Продолжить: Введение" in text
+    # The next step first: the course to continue, then the dates.
+    assert text.index("Продолжить: Введение") < text.index("Ближайшие две недели")
     mentor = app.test_client()
     login(mentor, people.mentor)
     text = page_text(mentor.get("/"))
     assert "Посещаемость ещё не отмечена" in text and "Семинар в центре" in text
+    assert text.index("Открыть очередь") < text.index("Посещаемость ещё не отмечена") < text.index("Группа 1")
     assert past.id
 
 
