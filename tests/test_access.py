@@ -52,6 +52,7 @@ ROUTES = {
     "practice.trainees": ("staff", "GET", "/practice/trainees"),
     "practice.trainee_log": ("trainee-record", "GET", "/practice/trainees/{trainee}"),
     "practice.new_entry": ("trainee-role", "GET", "/practice/new"),
+    "practice.send_queued_entry": ("trainee-role-json", "POST", "/practice/queued"),  # no key: refused
     "practice.entry_page": ("trainee-record", "GET", "/practice/{entry}"),
     "practice.delete_entry": ("own-entry-write", "GET", "/practice/{entry}/delete"),  # not a draft: back
     "practice.download_attachment": ("trainee-record", "GET", "/practice/attachments/{attachment}"),
@@ -160,6 +161,7 @@ EXPECTED = {
                                    admin=403),
     "practice-home": dict(anonymous="login", trainee=200, other=200, mentor=302, other_mentor=302, admin=302),
     "trainee-role": dict(anonymous="login", trainee=200, other=302, mentor=403, other_mentor=403, admin=403),
+    "trainee-role-json": dict(anonymous="login", trainee=400, other=400, mentor=403, other_mentor=403, admin=403),
     "staff": dict(anonymous="login", trainee=403, other=403, mentor=200, other_mentor=200, admin=200),
     "cohort-staff-redirect": dict(anonymous="login", trainee=403, other=403, mentor=302, other_mentor=404,
                                   admin=302),

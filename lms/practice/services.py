@@ -161,13 +161,30 @@ def _lock_trainee(trainee):
                        .values(session_version=User.session_version))
 
 
-def save_practice_entry(trainee, data, entry=None, submit=False, files=()):
-    """Create or edit an entry (a draft, or one returned by the mentor); submit it when asked."""
+def practice_entry_for_key(trainee, key):
+    """The entry a phone already sent with this idempotency key, or None. Another trainee's key is refused, so a key
+    never shows anyone else's entry."""
+    entry = db.session.scalar(select(PracticeEntry).where(PracticeEntry.idempotency_key == key))
+    if entry is not None and entry.trainee_id != trainee.id:
+        raise PracticeError(_l("This entry cannot be sent as it is: save it again as a new entry."))
+    return entry
+
+
+def save_practice_entry(trainee, data, entry=None, submit=False, files=(), idempotency_key=None):
+    """Create or edit an entry (a draft, or one returned by the mentor); submit it when asked.
+
+    A new entry sent from a phone's queue carries the key the phone made for it: sent again (the answer was lost),
+    it returns the entry already made, unchanged, before validating (the first would overlap it)."""
     if entry is not None and not entry.editable:
         raise PracticeError(_l("This entry is approved or waiting for review; it cannot be changed now."))
+    if idempotency_key:
+        _lock_trainee(trainee)  # a repeat sent at the same moment waits here, then finds the entry
+        existing = practice_entry_for_key(trainee, idempotency_key)
+        if existing is not None:
+            return existing
     minutes = _validate(trainee, data, entry, submit, files)
     if entry is None:
-        entry = PracticeEntry(trainee_id=trainee.id, status="draft")
+        entry = PracticeEntry(trainee_id=trainee.id, status="draft", idempotency_key=idempotency_key)
         db.session.add(entry)
     entry.cohort = data.cohort
     entry.site = data.site

@@ -1,3 +1,4 @@
+import re
 from datetime import timedelta
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
@@ -5,6 +6,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, func, or_, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload, lazyload, selectinload
 
 from lms.auth.models import User
@@ -43,6 +45,7 @@ from lms.practice.services import (
     confirmation_token,
     delete_practice_draft,
     mark_entry_review_opened,
+    practice_entry_for_key,
     open_confirmations,
     reopen_practice_entry,
     request_site_confirmation,
@@ -51,10 +54,11 @@ from lms.practice.services import (
     withdraw_practice_entry,
 )
 from lms.practice.summary import practice_summaries
-from lms.uploads import UploadError, attachment_response, check_upload, download_response
+from lms.uploads import MAX_FILE_SIZE, UploadError, attachment_response, check_upload, download_response
 
 bp = Blueprint("practice", __name__)
 PAGE_SIZE = 50
+IDEMPOTENCY_KEY = re.compile(r"[A-Za-z0-9-]{16,64}")  # the phone makes a UUID
 
 
 def _trainee_cohorts(trainee):
@@ -213,9 +217,11 @@ def new_entry():
         return redirect(url_for("learning.dashboard"))
     errors = {}
     if request.method == "POST":
+        key = request.form.get("idempotency_key", "")  # added by the service worker, which may send it again later
         try:
             entry = save_practice_entry(current_user, _entry_data(request.form, cohorts),
-                                        submit=request.form.get("action") == "submit", files=_uploads())
+                                        submit=request.form.get("action") == "submit", files=_uploads(),
+                                        idempotency_key=key if IDEMPOTENCY_KEY.fullmatch(key) else None)
             # Read before the commit, which expires them: afterwards each would cost a query.
             message = _("Entry submitted to your mentor.") if entry.status == "submitted" else _("Draft saved.")
             page = url_for("practice.entry_page", entry_id=entry.id)
@@ -228,8 +234,47 @@ def new_entry():
         except EntryInvalid as invalid:
             db.session.rollback()
             errors = _files_to_choose_again(dict(invalid.errors))
+        except PracticeError as practice_error:  # another trainee's key
+            db.session.rollback()
+            flash(str(practice_error), "error")
+            return redirect(request.path)
     return render_template("practice/entry_form.html", entry=None, values=form_values(request.form), errors=errors,
-                           today=local_today().isoformat(), **_form_choices(cohorts)), 400 if errors else 200
+                           today=local_today().isoformat(), max_file_size=MAX_FILE_SIZE,
+                           **_form_choices(cohorts)), 400 if errors else 200
+
+
+@bp.route("/practice/queued", methods=["POST"])
+@role_required("trainee")
+def send_queued_entry():
+    """A new entry the phone kept while offline (lms/static/practice-queue.js), with the key the phone made for it:
+    JSON, never a redirect. Sent again after a lost answer, it answers with the entry already made."""
+    key = request.form.get("idempotency_key", "")
+    if not IDEMPOTENCY_KEY.fullmatch(key):
+        return {"error": _("This entry has no valid key; save it again.")}, 400
+    if request.form.get("owner", type=whole_number) != current_user.id:
+        return {"error": _("This entry was kept for someone else; it is sent only when they sign in.")}, 409
+    try:
+        try:
+            entry = save_practice_entry(current_user, _entry_data(request.form, _trainee_cohorts(current_user)),
+                                        submit=request.form.get("action") == "submit", files=_uploads(),
+                                        idempotency_key=key)
+            entry_id = entry.id  # read before the commit expires it
+            db.session.commit()
+        except IntegrityError:
+            # Another request with this key committed first (the trainee's lock makes a repeat wait for the first,
+            # so this is a key someone else used): answer with what it made, if it is this trainee's.
+            db.session.rollback()
+            entry_id = practice_entry_for_key(current_user, key).id
+    except UploadError as error:
+        db.session.rollback()
+        return {"errors": {"files": upload_error_message(error)}}, 400
+    except EntryInvalid as invalid:
+        db.session.rollback()
+        return {"errors": {name: str(message) for name, message in invalid.errors.items()}}, 400
+    except PracticeError as practice_error:
+        db.session.rollback()
+        return {"error": str(practice_error)}, 409
+    return {"id": entry_id, "url": url_for("practice.entry_page", entry_id=entry_id)}, 200
 
 
 def _in_full(one=False):
