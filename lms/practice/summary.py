@@ -116,6 +116,11 @@ def _largest_first(rows):
     return sorted(rows, key=lambda row: row[1], reverse=True)
 
 
+# The weekly chart is drawn at its own size in pixels (never scaled down on a phone, so its text stays readable):
+# 12 bars a step apart fit a 360 px screen's card, and the tallest leaves room above it for its value.
+WEEK_BAR_STEP, WEEK_BAR_TALLEST = 24, 88
+
+
 def _week_bars(per_day, first_week, weeks):
     bars = [WeekBar(first_week + timedelta(weeks=i), 0) for i in range(weeks)]
     for day, minutes in per_day.items():
@@ -125,6 +130,6 @@ def _week_bars(per_day, first_week, weeks):
     tallest = max([b.hours for b in bars] + [1])
     for i, bar in enumerate(bars):
         bar.hours = round(bar.hours, 1)
-        bar.x = i * 26 + 4
-        bar.height = round(100 * bar.hours / tallest, 1)
+        bar.x = i * WEEK_BAR_STEP + 4
+        bar.height = round(WEEK_BAR_TALLEST * bar.hours / tallest, 1)
     return bars

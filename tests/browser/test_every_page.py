@@ -204,12 +204,28 @@ MEASURE = """() => {
       small.push(`${el.tagName.toLowerCase()} "${(el.innerText || el.value || el.name || '').trim().slice(0, 40)}"` +
                  ` ${Math.round(r.width)}x${Math.round(r.height)}`);
   }
+  // Chart text: its size on screen (the font size times the chart's scale), inside the chart, not on another text.
+  const charts = [];
+  for (const svg of document.querySelectorAll('main svg[viewBox]')) {
+    const box = svg.getBoundingClientRect();
+    const scale = box.width / svg.viewBox.baseVal.width;
+    const texts = [...svg.querySelectorAll('text')].map(t => ({t: t.textContent.trim(), r: t.getBoundingClientRect(),
+      px: parseFloat(getComputedStyle(t).fontSize) * scale}));
+    texts.forEach((a, i) => {
+      if (a.px < 10.95) charts.push(`"${a.t}" ${a.px.toFixed(1)} px`);
+      if (a.r.left < box.left - .5 || a.r.right > box.right + .5 || a.r.top < box.top - .5 || a.r.bottom > box.bottom + .5)
+        charts.push(`"${a.t}" clipped`);
+      for (const b of texts.slice(i + 1))
+        if (a.r.left < b.r.right && b.r.left < a.r.right && a.r.top < b.r.bottom && b.r.top < a.r.bottom)
+          charts.push(`"${a.t}" overlaps "${b.t}"`);
+    });
+  }
   const header = document.querySelector('.site-header');
   const wide = [...document.querySelectorAll('main *')].filter(el => el.getBoundingClientRect().right > innerWidth + 1
     && ![...el.children].some(c => c.getBoundingClientRect().right > innerWidth + 1))
     .slice(0, 3).map(el => `${el.tagName.toLowerCase()}.${el.className}`);
   return {width: document.documentElement.scrollWidth, wide,
-          header: header ? header.getBoundingClientRect().height : 0, small};
+          header: header ? header.getBoundingClientRect().height : 0, small, charts};
 }"""
 
 
@@ -250,6 +266,11 @@ def test_the_crawl_reaches_every_area(site):
 @pytest.mark.parametrize("width", [360, 1280])
 def test_axe_finds_no_serious_violation(rendered, width):
     problems = [f"{role} {url}: {v}" for (role, url), r in rendered[width].items() for v in r["axe"]]
+    assert not problems, "\n".join(problems)
+
+
+def test_chart_text_is_readable_on_a_phone_and_never_clipped_or_overlapping(rendered):
+    problems = [f"{role} {url}: {c}" for (role, url), r in rendered[360].items() for c in r["charts"]]
     assert not problems, "\n".join(problems)
 
 
