@@ -85,6 +85,20 @@ def content_text(value):
     return Markup('<span lang="%s">%s</span>') % (lang, value)
 
 
+def content_sentence(translated, **values):
+    """A translated sentence with content or user data in it, as Markup: the sentence escaped, and each value escaped
+    unless it is Markup already (`content_text`'s span), so a title or a name in it keeps its own `lang`."""
+    return escape(translated) % values
+
+
+_SPAN = re.compile(r"</?span[^>]*>")
+
+
+def plain_text(markup):
+    """The text of Markup made of escaped text and `content_text`'s spans, for a CSV file: exact, unlike striptags()."""
+    return Markup(_SPAN.sub("", markup)).unescape()
+
+
 def lang_attr(text, lang=None):
     """` lang="ru"` for an element holding content (stored HTML) in another language than the page's, else ""."""
     lang = lang or content_language(Markup(text).striptags() if text else text)

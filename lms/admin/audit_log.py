@@ -4,14 +4,17 @@ The log itself (lms/audit.py) stores codes and JSON so that it never depends on 
 of events into sentences, naming every object on the page in one query whatever their kinds.
 """
 from flask import url_for
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import lazy_pgettext as _lp
+from markupsafe import Markup
 from sqlalchemy import String, cast, literal, null, select, union_all
 
 from lms.auth.models import User
 from lms.certificates.models import Certificate
 from lms.curriculum.models import Assignment
 from lms.grading.models import Submission
+from lms.i18n import content_sentence, content_text
 from lms.labels import REPEAT_LABELS, ROLE_LABELS, SITE_KIND_LABELS, STATUS_LABELS
 from lms.learning.models import Cohort
 from lms.practice.models import PracticeEntry, PracticeSite
@@ -96,25 +99,28 @@ def _value_text(key, value):
     if value is None:
         return "—"
     if isinstance(value, bool):
-        return str(_l("yes") if value else _l("no"))
+        return _l("yes") if value else _l("no")
     if isinstance(value, list):
-        return ", ".join(_value_text(key, v) for v in value)
+        return Markup(", ").join(_value_text(key, v) for v in value)
     if isinstance(value, dict):
-        return ", ".join(f"{DETAIL_LABELS.get(k, k)}: {_value_text(k, v)}" for k, v in value.items())
-    return str(VALUE_LABELS.get(key, {}).get(value, value))
+        return Markup(", ").join(Markup("%s: %s") % (DETAIL_LABELS.get(k, k), _value_text(k, v))
+                                 for k, v in value.items())
+    label = VALUE_LABELS.get(key, {}).get(value)
+    return content_text(value) if label is None else label
 
 
 def details_text(details, action=""):
-    """The event's details as one line of text: "name: Old → New; reason: …", codes and yes/no in words."""
+    """The event's details as one line of HTML: "name: Old → New; reason: …", codes and yes/no in words, the recorded
+    names and titles marked with their language (`plain_text` gives the CSV's text)."""
     labels = {**DETAIL_LABELS, **PERSON_LABELS} if action.startswith("user.") else DETAIL_LABELS
     parts = []
     for key, value in (details or {}).items():
         if isinstance(value, list) and len(value) == 2 and key in ("name", "email"):
-            text = f"{value[0]} → {value[1]}"
+            text = Markup("%s → %s") % (content_text(value[0]), content_text(value[1]))
         else:
             text = _value_text(key, value)
-        parts.append(f"{labels.get(key, key)}: {text}")
-    return "; ".join(parts)
+        parts.append(Markup("%s: %s") % (labels.get(key, key), text))
+    return Markup("; ").join(parts)
 
 
 def _names():
@@ -138,7 +144,7 @@ def _names():
 
 
 def describe_objects(events, session):
-    """{(object type, object id): (text, url or None)} for the events, in one query."""
+    """{(object type, object id): (HTML, url or None)} for the events, in one query; names marked as in details_text."""
     wanted = {}
     for event in events:
         if event.object_id and event.object_id.isdigit():
@@ -156,13 +162,15 @@ def describe_objects(events, session):
     for object_id, name, extra, kind in session.execute(union_all(*parts)):
         link = names[kind][1]
         if kind == "certificates":
-            text, url = _l("certificate %(code)s of %(name)s", code=name, name=extra), url_for(
-                "certificates.verify", code=name)
+            text, url = content_sentence(_("certificate %(code)s of %(name)s"), code=name, name=content_text(extra)), \
+                url_for("certificates.verify", code=name)
         elif kind == "submissions":
-            text, url = _l("%(name)s's work “%(title)s”", name=extra, title=name), None
+            text, url = content_sentence(_("%(name)s's work “%(title)s”"), name=content_text(extra),
+                                         title=content_text(name)), None
         elif kind == "practice_entries":
-            text, url = _l("practice entry of %(name)s on %(day)s", name=extra, day=name), link(object_id, extra)
+            text, url = content_sentence(_("practice entry of %(name)s on %(day)s"), name=content_text(extra),
+                                         day=name), link(object_id, extra)
         else:
-            text, url = name, link(object_id, extra)
+            text, url = content_text(name), link(object_id, extra)
         described[(kind, str(object_id))] = (text, url)
     return described

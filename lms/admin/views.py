@@ -28,6 +28,7 @@ from lms.clock import utc_bounds
 from lms.curriculum.models import Course, Module
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
+from lms.i18n import plain_text
 from lms.inputs import FIRST_DATE, LAST_DATE, parse_date, search_term, whole_number
 from lms.labels import STATUS_LABELS
 from lms.learning.models import Cohort, CohortMentor, Enrolment
@@ -531,8 +532,9 @@ def audit_log_csv():
     for event in events:
         name = objects.get((event.object_type, event.object_id), (None,))[0]
         rows.append((format_datetime(event.at, "short"), event.actor.name if event.actor else _("system"),
-                     str(action_label(event.action)), str(name) if name else f"{event.object_type} {event.object_id or ''}",
-                     details_text(event.details, event.action), event.action))
+                     str(action_label(event.action)),
+                     plain_text(name) if name else f"{event.object_type} {event.object_id or ''}",
+                     plain_text(details_text(event.details, event.action)), event.action))
     return csv_download(rows, "audit-log.csv")
 
 

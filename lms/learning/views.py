@@ -22,7 +22,7 @@ from lms.learning.services import (
     mark_module_done,
     mark_module_not_done,
 )
-from lms.notifications.kinds import describe
+from lms.notifications.kinds import describe_html
 from lms.notifications.services import latest_unread
 from lms.permissions import can_track_progress, can_view_course, require, role_required, signed_in
 from lms.schedule.agenda import falling_behind, mentor_sessions, trainee_deadlines, trainee_sessions, week_start
@@ -62,7 +62,7 @@ def dashboard():
         mentor_cohorts=cohorts_of_mentor(user) if user.is_mentor else [],
         waiting=waiting_by_age(user) if user.is_mentor else None,
         # Grades and waiting work have sections of their own on the page.
-        news=[(n, describe(n.kind, n.params)) for n in latest_unread(user, (
+        news=[(n, describe_html(n.kind, n.params)) for n in latest_unread(user, (
             "announcements", "practice", "certificates", "schedule", "comments", "system"))]
         if user.unread_notifications else [],
         courses=all_courses_with_counts() if user.is_admin else [],

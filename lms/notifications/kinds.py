@@ -10,6 +10,8 @@ from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from lms.i18n import content_sentence, content_text
+
 
 def N_(message):
     """Marks a message for extraction (Babel's default keyword); translated later, with its params."""
@@ -71,12 +73,26 @@ def group_of(kind):
     return KINDS[kind][0]
 
 
-def describe(kind, params):
-    """The sentence of a notification in the current language."""
+# The params that are course content or user data, not words of the interface.
+CONTENT_PARAMS = ("title", "trainee", "site", "author")
+
+
+def _values(params):
     values = dict(params)
     if values.get("date"):
         values["date"] = format_date(date.fromisoformat(values["date"]))
-    return _(KINDS[kind][1], **values)
+    return values
+
+
+def describe(kind, params):
+    """The sentence of a notification in the current language, as plain text (for e-mails)."""
+    return _(KINDS[kind][1], **_values(params))
+
+
+def describe_html(kind, params):
+    """The sentence for a page: escaped, its titles and names in a span with their own `lang` when it differs."""
+    values = {key: content_text(value) if key in CONTENT_PARAMS else value for key, value in _values(params).items()}
+    return content_sentence(_(KINDS[kind][1]), **values)
 
 
 def default_mode(roles, group):

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 from lms.extensions import csrf, db
 from lms.inputs import whole_number
 from lms.mail import mail_configured
-from lms.notifications.kinds import GROUPS, MODE_LABELS, MODES, describe, groups_for
+from lms.notifications.kinds import GROUPS, MODE_LABELS, MODES, describe_html, groups_for
 from lms.notifications.models import Notification, OutgoingEmail
 from lms.notifications.services import (
     NotificationError,
@@ -33,7 +33,7 @@ def inbox():
     if before:
         query = query.where(Notification.id < before)
     rows = db.session.scalars(query.limit(PAGE_SIZE + 1)).all()
-    items = [(n, describe(n.kind, n.params)) for n in rows[:PAGE_SIZE]]
+    items = [(n, describe_html(n.kind, n.params)) for n in rows[:PAGE_SIZE]]
     older = rows[PAGE_SIZE - 1].id if len(rows) > PAGE_SIZE else None
     return render_template("notifications/inbox.html", items=items, older=older, paged=bool(before))
 
