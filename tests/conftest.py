@@ -8,6 +8,7 @@ import re
 import socket
 from contextlib import contextmanager
 from html import unescape
+from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
@@ -257,6 +258,30 @@ def page_text(response):
     html = response.get_data(as_text=True)
     html = re.sub(r"<(script|style)[^>]*>.*?</\1>", " ", html, flags=re.S)
     return re.sub(r"\s+", " ", unescape(re.sub(r"<[^>]+>", " ", html))).strip()
+
+
+def element_attributes(response, element_id):
+    """The attributes of the page's element with this id (None as the value of one given bare, such as autofocus)."""
+    class Finder(HTMLParser):
+        found = None
+
+        def handle_starttag(self, tag, attrs):
+            if self.found is None and dict(attrs).get("id") == element_id:
+                self.found = dict(attrs)
+
+    finder = Finder()
+    finder.feed(response.get_data(as_text=True))
+    assert finder.found is not None, f"no element with id {element_id!r}"
+    return finder.found
+
+
+def assert_error_tied(response, field_id, error_id, focused):
+    """The control is marked invalid, described by the error shown on the page, and focused if it is the first."""
+    attributes = element_attributes(response, field_id)
+    element_attributes(response, error_id)
+    assert attributes.get("aria-invalid") == "true" and attributes.get("aria-describedby") == error_id
+    assert ("autofocus" in attributes) == focused
+    assert response.get_data(as_text=True).count(" autofocus") == 1
 
 
 def practice_totals_agree():

@@ -32,6 +32,7 @@ from lms.practice.services import EntryData, save_practice_entry
 from lms.uploads import check_upload
 from tests.conftest import (
     FIXTURE_COURSES,
+    assert_error_tied,
     count_queries,
     csrf_token,
     login,
@@ -574,6 +575,8 @@ def test_admin_corrects_a_name_and_an_e_mail(admin_client, people):
         refused = post(admin_client, url, {"action": "profile", **bad}, token_from=url)
         assert refused.status_code == 400 and message in page_text(refused), bad
         assert bad["email"] in refused.get_data(as_text=True)  # what was typed stays in the form
+        assert_error_tied(refused, "name", "profile-error", focused=True)
+        assert_error_tied(refused, "email", "profile-error", focused=False)
     trainee = db.session.get(User, people.trainee.id)
     assert (trainee.name, trainee.email) == ("Анна Соседова-Ким", "anna@example.org")
 

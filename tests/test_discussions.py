@@ -11,7 +11,7 @@ from lms.discussions.services import DiscussionError, edit_comment, edit_post, r
 from lms.extensions import db
 from lms.grading.services import save_text_answer
 from lms.notifications.models import Notification
-from tests.conftest import count_queries, login, page_text, post
+from tests.conftest import assert_error_tied, count_queries, login, page_text, post
 
 HOSTILE = ['<script>alert(1)</script>', '[x](javascript:alert(1))', '<img src=x onerror=alert(1)>',
            '<a href="data:text/html;base64,PHNjcmlwdD4=">x</a>', '<iframe src="https://evil.example"></iframe>']
@@ -73,6 +73,7 @@ def test_announcement_stays_on_the_start_page_until_read(app, people):
     url = f"/cohorts/{people.cohort.id}/announcements"
     refused = post(mentor, url, {"title": "", "body": "Текст"})
     assert refused.status_code == 400 and "Укажите название" in page_text(refused) and "Текст" in page_text(refused)
+    assert_error_tied(refused, "title", "title-error", focused=True)
     post(mentor, url, {"title": "Семинар переносится", "body": "На **четверг**."})
     trainee = app.test_client()
     login(trainee, people.trainee)
@@ -90,11 +91,16 @@ def test_board_threads_replies_search_and_notifications(app, people, make_user):
     board = f"/cohorts/{people.cohort.id}/discussions"
     empty = post(trainee, board, {"title": "Кейс", "body": "   "})
     assert empty.status_code == 400 and "Напишите что-нибудь" in page_text(empty)
+    assert_error_tied(empty, "body", "body-error", focused=True)
+    assert db.session.scalar(select(func.count()).select_from(DiscussionThread)) == 0
     response = post(trainee, board, {"title": "Как собрать инициативную группу", "body": "Поделитесь опытом."})
     thread = db.session.scalar(select(DiscussionThread))
     assert response.headers["Location"] == f"/discussions/{thread.id}"
     mentor = app.test_client()
     login(mentor, people.mentor)
+    empty = post(mentor, f"/discussions/{thread.id}", {"action": "reply", "body": ""})
+    assert empty.status_code == 400 and kinds(people.trainee) == []
+    assert_error_tied(empty, "body", "body-error", focused=True)
     post(mentor, f"/discussions/{thread.id}", {"action": "reply", "body": "Начните с соседей по подъезду."})
     assert kinds(people.trainee) == ["discussion_reply"]
     text = page_text(trainee.get(f"/discussions/{thread.id}"))

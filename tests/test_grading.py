@@ -1,5 +1,6 @@
 """Assignments, quizzes and the mentor's grading queue."""
 import io
+import re
 import zipfile
 
 import pytest
@@ -207,6 +208,9 @@ def test_quiz_needs_every_question_and_ignores_foreign_options(client, people):
     login(client, people.trainee)
     response = post(client, QUIZ, {"q-q1": "Менеджер сообщества", "q-q2": "<script>"})
     assert response.status_code == 400 and "Ответьте на все вопросы" in page_text(response)
+    html = response.get_data(as_text=True)  # the unanswered question's first option has the focus
+    assert 'aria-describedby="question-q2-error"' in html and 'id="question-q2-error"' in html
+    assert html.count(" autofocus") == 1 and re.search(r'<input [^>]*name="q-q2"[^>]*autofocus>', html)
     assert db.session.scalar(select(Submission)) is None
 
 

@@ -25,7 +25,7 @@ from lms.schedule.services import (
     record_attendance,
     schedule_sessions,
 )
-from tests.conftest import login, page_text, post
+from tests.conftest import assert_error_tied, login, page_text, post
 from tests.test_curriculum import courses, edit, problems  # noqa: F401  (courses is a fixture)
 
 TODAY = local_today()
@@ -91,8 +91,19 @@ def test_bad_sessions_get_a_message_on_the_field_and_save_nothing(app, people, o
             "start": "18:30", "end": "20:00", **overrides}
     response = post(client, f"/cohorts/{people.cohort.id}/sessions/new", data)
     assert response.status_code == 400 and message in page_text(response)
-    assert f'id="{field}-error"' in response.get_data(as_text=True)
+    assert_error_tied(response, field, f"{field}-error", focused=True)
     assert count(CohortSession) == 0
+
+
+def test_the_first_field_in_error_has_the_focus(app, people):
+    client = app.test_client()
+    login(client, people.mentor)
+    response = post(client, f"/cohorts/{people.cohort.id}/sessions/new",
+                    {"kind": "seminar", "title": "", "day": (TODAY + timedelta(days=1)).isoformat(), "start": "18:30",
+                     "end": "17:00"})
+    assert response.status_code == 400 and count(CohortSession) == 0
+    assert_error_tied(response, "title", "title-error", focused=True)
+    assert_error_tied(response, "end", "end-error", focused=False)
 
 
 def test_another_cohorts_mentor_and_trainees_cannot_schedule(app, people):
@@ -120,6 +131,25 @@ def test_due_dates_and_extensions_from_the_cohort_page_return_to_their_section(a
     given = post(mentor, url, {"action": "extension", "trainee": people.trainee.id, "assignment": essay().id,
                                "due": "2026-10-01", "reason": "Болела"})
     assert given.headers["Location"] == url + "#extension" and count(DeadlineExtension) == 1
+
+
+def test_a_refused_extension_or_due_date_marks_its_fields(app, people):
+    url = f"/cohorts/{people.cohort.id}/schedule"
+    mentor = app.test_client()
+    login(mentor, people.mentor)
+    refused = post(mentor, url, {"action": "extension", "trainee": people.trainee.id, "assignment": essay().id,
+                                 "due": "", "reason": ""})
+    assert refused.status_code == 400 and count(DeadlineExtension) == 0
+    assert_error_tied(refused, "ext-due", "due-error", focused=True)
+    assert_error_tied(refused, "ext-reason", "reason-error", focused=False)
+    admin = app.test_client()
+    login(admin, people.admin)
+    refused = post(admin, url, {"action": "deadline", "assignment": essay().id, "due": "2026-09-20",
+                                "cutoff": "2026-09-01"})
+    assert refused.status_code == 400 and count(AssignmentDeadline) == 0
+    html = refused.get_data(as_text=True)
+    assert 'id="cutoff-error"' in html
+    assert 'value="2026-09-01" aria-invalid="true" aria-describedby="cutoff-error" autofocus' in html
 
 
 # --- attendance --------------------------------------------------------------------------------
