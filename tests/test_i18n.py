@@ -5,9 +5,12 @@ from babel.messages.extract import extract_from_dir
 from babel.messages.frontend import parse_mapping_cfg
 from babel.messages.mofile import read_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
 from lms.auth.models import User
+from lms.curriculum.models import Assignment
 from lms.extensions import db
+from lms.grading.services import save_text_answer
 from tests.conftest import csrf_token, login, page_text, post
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -88,3 +91,24 @@ def test_choice_is_remembered_per_user(app, people):
 def test_form_validation_messages_are_translated(client, people):
     response = client.post("/login", data={"email": "", "password": "", "csrf_token": csrf_token(client)})
     assert "Обязательное поле." in page_text(response)
+
+
+def test_russian_content_on_an_english_page_carries_its_lang(app, people):
+    """Sentences composed in Python mark the names and titles in them, escaped, and the CSV gets the plain text."""
+    people.mentor.locale = people.admin.locale = "en"
+    save_text_answer(people.trainee, db.session.scalar(select(Assignment).filter_by(key="intro-essay")), "Ответ",
+                     submit=True)
+    db.session.commit()
+    mentor = app.test_client()
+    login(mentor, people.mentor)
+    assert ('<span lang="ru">Анна Соседова</span> handed in “<span lang="ru">Эссе о районе</span>”.'
+            in mentor.get("/notifications").get_data(as_text=True))
+    admin = app.test_client()
+    login(admin, people.admin)
+    url = f"/admin/users/{people.trainee.id}"
+    post(admin, url, {"action": "profile", "name": "Анна <Ким>", "email": people.trainee.email})
+    log = admin.get("/admin/audit?action=user.update").get_data(as_text=True)
+    assert '<span lang="ru">Анна Соседова</span> → <span lang="ru">Анна &lt;Ким&gt;</span>' in log
+    assert f'<a href="{url}"><span lang="ru">Анна &lt;Ким&gt;</span></a>' in log
+    exported = admin.get("/admin/audit.csv?action=user.update").get_data(as_text=True)
+    assert "Анна Соседова → Анна <Ким>" in exported and "span" not in exported
