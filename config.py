@@ -45,6 +45,9 @@ class Config:
     LMS_MAIL_SENDERS = int(os.environ.get("LMS_MAIL_SENDERS", "1"))
     # Hour of the daily e-mail digest, in the programme's time zone (LMS_TIMEZONE).
     LMS_DIGEST_HOUR = int(os.environ.get("LMS_DIGEST_HOUR", "8"))
+    # Tiles of the partners map ({z}/{x}/{y}, optionally {s}); pages allow images from this host only.
+    LMS_MAP_TILES = os.environ.get("LMS_MAP_TILES", "https://tile.openstreetmap.org/{z}/{x}/{y}.png")
+    LMS_MAP_ATTRIBUTION = os.environ.get("LMS_MAP_ATTRIBUTION", "© OpenStreetMap contributors")
     BABEL_DEFAULT_LOCALE = "ru"
     # How often a written answer's draft is saved while the trainee types (lms/static/draft.js).
     LMS_AUTOSAVE_SECONDS = int(os.environ.get("LMS_AUTOSAVE_SECONDS", "30"))

@@ -35,8 +35,8 @@ from lms.extensions import db  # noqa: E402
 from lms.grading.models import Submission  # noqa: E402
 from lms.learning.models import Enrolment  # noqa: E402
 from lms.learning.services import assign_mentor, create_cohort  # noqa: E402
+from lms.partners.services import save_partner  # noqa: E402
 from lms.practice.models import PracticeEntry  # noqa: E402
-from lms.practice.services import save_practice_site  # noqa: E402
 from lms.practice.totals import rebuild_practice_totals  # noqa: E402
 
 TRAINEES = int(os.environ.get("BENCH_CERTIFICATES", 1000))
@@ -58,7 +58,7 @@ def populate(trainees):
     admin = create_user("admin@example.org", "Админ", ["admin", "mentor"])
     cohort = create_cohort(course, "Группа")
     assign_mentor(cohort, admin)
-    site = save_practice_site(None, "Центр", "centre")
+    site = save_partner(None, "Центр", "centre")
     required = db.session.scalars(select(Assignment).where(
         Assignment.course_id == course.id, Assignment.key.in_(course.certificate["required_assignments"]))).all()
     db.session.flush()

@@ -4,8 +4,9 @@ import secrets
 import sqlite3
 from functools import cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
-from flask import Flask, has_request_context, render_template, request, session
+from flask import Flask, current_app, has_request_context, render_template, request, session
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -22,8 +23,15 @@ from lms.labels import format_hours, label_filters
 from lms.navigation import main_nav
 from lms.permissions import public
 
-CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:{tiles}; "
                            "object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'self'")
+
+
+def content_security_policy(tile_url):
+    """The policy, with images allowed from the partners map's tile host only ({s} subdomains as *)."""
+    parts = urlsplit(tile_url.replace("{s}", "*"))
+    origin = f" {parts.scheme}://{parts.netloc}" if parts.scheme in ("http", "https") and parts.netloc else ""
+    return CONTENT_SECURITY_POLICY.format(tiles=origin)
 
 
 def create_app(config):
@@ -32,6 +40,7 @@ def create_app(config):
     app.url_map.converters.update(int=IdConverter, default=TextConverter, string=TextConverter)
     app.config.from_object(config)
     app.config["SESSION_COOKIE_SECURE"] = app.config["LMS_BASE_URL"].startswith("https://")
+    app.config["CONTENT_SECURITY_POLICY"] = content_security_policy(app.config["LMS_MAP_TILES"])
     if not app.config.get("SECRET_KEY"):
         app.config["SECRET_KEY"] = load_or_create_secret_key(app.instance_path)
     _create_sqlite_folder(app)
@@ -63,6 +72,7 @@ def create_app(config):
     from lms.grading.views import bp as grading_bp
     from lms.learning.views import bp as learning_bp
     from lms.notifications.views import bp as notifications_bp
+    from lms.partners.views import bp as partners_bp
     from lms.practice.views import bp as practice_bp
     from lms.reports.views import bp as reports_bp
     from lms.schedule.views import bp as schedule_bp
@@ -77,6 +87,7 @@ def create_app(config):
     app.register_blueprint(notifications_bp)
     app.register_blueprint(schedule_bp)
     app.register_blueprint(discussions_bp)
+    app.register_blueprint(partners_bp)
     app.cli.add_command(lms_cli)
 
     app.add_url_rule("/health", "health", health)
@@ -162,7 +173,7 @@ def health():
 
 
 def _security_headers(response):
-    response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    response.headers.setdefault("Content-Security-Policy", current_app.config["CONTENT_SECURITY_POLICY"])
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["X-Frame-Options"] = "DENY"

@@ -25,8 +25,9 @@ from lms.learning.services import assign_mentor, create_cohort, enrol_trainee, m
 from lms.mail import mail_configured
 from lms.notifications.sending import send_notifications
 from lms.notifications.services import notify_admins, path_for
+from lms.partners.services import save_partner, set_partner_published
 from lms.practice.models import PracticeEntry, PracticeSite
-from lms.practice.services import EntryData, review_practice_entry, save_practice_entry, save_practice_site
+from lms.practice.services import EntryData, review_practice_entry, save_practice_entry
 from lms.schedule.models import CohortSession
 from lms.schedule.reminders import make_reminders
 from lms.schedule.services import SessionData, record_attendance, schedule_sessions, set_cohort_deadline
@@ -41,11 +42,26 @@ DEMO_ACCOUNTS = (
     ("trainee", "trainee3@example.org", "Вера Районова"),
 )
 DEMO_COHORT = "Демо-группа"
+# The seed's partners, in the Filyovsky Park district (coordinates near the streets named); the first is where the
+# demo practice and sessions happen. (name, kind, address, latitude, longitude, hosts practice, what it offers)
+DISTRICT = "Филёвский Парк"
 DEMO_SITES = (
-    ("Соседский центр «Филёвский Парк» (пилотный)", "centre", "Москва, район Филёвский Парк"),
-    ("Открытая столярная мастерская «Делай Вещь»", "business", "Москва, район Филёвский Парк"),
-    ("Библиотека № 213", "library", "Москва, район Филёвский Парк"),
-    ("Архитектурная студия «Материальная культура»", "ngo", "Москва"),
+    ("Соседский центр «Филёвский Парк» (пилотный)", "centre", "Москва, ул. Олеко Дундича, 35", 55.7406, 37.4869,
+     True, "Гостиная для соседей, травяной сад во дворе, занятия для детей и встречи жителей."),
+    ("Открытая столярная мастерская «Делай Вещь»", "business", "Москва, Багратионовский проезд, 5", 55.7447, 37.5006,
+     True, "Мастерская выходного дня и уличный фестиваль деревообработки."),
+    ("Библиотека № 213", "library", "Москва, ул. Большая Филёвская, 21", 55.7462, 37.5073, True,
+     "Читальный зал, клуб для мам с детьми, площадка для встреч соседей."),
+    ("Архитектурная студия «Материальная культура»", "ngo", "Москва, Филёвский бульвар, 10", 55.7561, 37.4944,
+     True, "Проектирование дворов вместе с жителями."),
+    ("Строительный магазин «Всё для ремонта»", "business", "Москва, ул. Барклая, 8", 55.7414, 37.5029, False,
+     "Материалы и инструменты для соседских проектов."),
+    ("Компания «Филёвские технологии»", "business", "Москва, ул. Сеславинская, 3", 55.7382, 37.4797, False,
+     "Волонтёры из сотрудников и помощь с цифровыми инструментами."),
+    ("Университет: кафедра городского развития", "university", "Москва, Филёвский бульвар, 40", 55.7527, 37.4789,
+     True, "Студенты-исследователи и открытые лекции о городе."),
+    ("Совет дома на ул. Олеко Дундича", "residents", "Москва, ул. Олеко Дундича, 17", 55.7429, 37.4920, False,
+     "Инициативная группа жителей: субботники, раздельный сбор."),
 )
 
 
@@ -160,10 +176,15 @@ def demo_command(if_no_users):
 
 
 def _demo_sites():
+    """The demo partners, published on the map; a site an older demo made without coordinates gets them."""
     sites = []
-    for name, kind, address in DEMO_SITES:
+    for name, kind, address, latitude, longitude, hosts, offer in DEMO_SITES:
         site = db.session.scalar(select(PracticeSite).where(PracticeSite.name == name))
-        sites.append(site or save_practice_site(None, name, kind, address=address))
+        if site is None or not site.on_map:
+            site = save_partner(None, name, kind, partner=site, address=address, district=DISTRICT,
+                                latitude=latitude, longitude=longitude, active=hosts, offer=offer)
+            set_partner_published(site, True, None)
+        sites.append(site)
     return sites
 
 

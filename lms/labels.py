@@ -34,10 +34,13 @@ REPEAT_LABELS = {
 
 SITE_KIND_LABELS = {
     "centre": _l("neighbourhood centre"),
-    "library": _l("library"),
     "ngo": _l("non-profit organisation"),
     "business": _l("business"),
-    "school": _l("school or university"),
+    "library": _l("library"),
+    "school": _l("school or college"),
+    "university": _l("university"),
+    "municipal": _l("municipal body"),
+    "residents": _l("residents' association or housing manager"),
     "other": _l("other"),
 }
 

@@ -180,3 +180,8 @@ def can_moderate(user, cohort):
 
 def can_view_cohort(user, cohort):
     return user.is_admin or mentors_cohort(user, cohort.id)
+
+
+def can_view_partner(user, partner):
+    """Anyone sees a published partner; administrators also one they are still preparing."""
+    return partner.published or (user.is_authenticated and user.is_admin)

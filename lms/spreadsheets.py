@@ -1,4 +1,5 @@
-"""Tables to download: CSV that a Russian Excel opens as it is, and XLSX workbooks with numbers as numbers.
+"""Tables to download: CSV that a Russian Excel opens as it is, and XLSX workbooks with numbers as numbers; and
+CSV files uploaded for an import, read whatever Excel saved them as.
 
 Excel reads a CSV with the separator and decimal mark of the computer's regional settings: in Russia ";" and
 ",". So the CSV is UTF-8 with a byte-order mark (without it Excel shows Cyrillic as mojibake), ";"-separated,
@@ -9,6 +10,7 @@ import io
 from decimal import Decimal
 
 from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -89,3 +91,56 @@ def xlsx_bytes(sheets):
 
 def xlsx_download(sheets, filename):
     return download_response(xlsx_bytes(sheets), XLSX_TYPE, filename)
+
+
+MAX_IMPORT_BYTES = 2 * 1024 * 1024
+MAX_ROWS = 5000
+# A cell may be as long as the whole file: an over-long name is then a row's error, not the csv module's
+# "field larger than field limit" (131,072 characters by default) for the whole file.
+csv.field_size_limit(MAX_IMPORT_BYTES)
+
+
+class CsvImportError(ValueError):
+    """The file as a whole cannot be read; str() is the message."""
+
+
+def decode_csv(data):
+    """The text of an uploaded CSV: UTF-8 (with or without a BOM) or Windows-1251, as Excel saves it."""
+    if b"\0" in data[:4096]:
+        raise CsvImportError(_l("This is not a CSV file: save the table as “CSV (comma-separated)” and try again."))
+    for encoding in ("utf-8-sig", "cp1251"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise CsvImportError(_l("This is not a CSV file: save the table as “CSV (comma-separated)” and try again."))
+
+
+def read_csv_records(data):
+    """The non-blank lines of an uploaded CSV as lists of cells: UTF-8 or Windows-1251, separated by commas,
+    semicolons (a Russian Excel's) or tabs. CsvImportError for a file that is too large or not text."""
+    if len(data) > MAX_IMPORT_BYTES:
+        raise CsvImportError(_l("The file is larger than 2 MB; split it into smaller files."))
+    text = decode_csv(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    return [r for r in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in r)]
+
+
+def import_upload(files, form):
+    """The CSV an import page was sent: the file chosen, or the text of its preview sent back to import it."""
+    upload = files.get("file")
+    data = upload.read() if upload and upload.filename else form.get("content", "").encode()
+    if not data:
+        raise CsvImportError(_l("Choose a CSV file."))
+    return data
+
+
+def check_row_count(records):
+    """CsvImportError unless there are from one to MAX_ROWS rows (after any header)."""
+    if not records:
+        raise CsvImportError(_l("The file has no rows."))
+    if len(records) > MAX_ROWS:
+        raise CsvImportError(_l("At most %(n)d rows per file.", n=MAX_ROWS))

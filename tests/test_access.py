@@ -16,7 +16,8 @@ from lms.discussions.services import add_comment, post_announcement, start_threa
 from lms.extensions import db
 from lms.grading.services import save_text_answer, submit_files
 from lms.notifications.models import Notification
-from lms.practice.services import EntryData, save_practice_entry, save_practice_site
+from lms.partners.services import save_partner, set_partner_published
+from lms.practice.services import EntryData, save_practice_entry
 from lms.schedule.services import SessionData, schedule_sessions
 from lms.uploads import check_upload
 from tests.conftest import count_queries, csrf_token, login
@@ -95,8 +96,13 @@ ROUTES = {
     "reports.report": ("admin", "GET", "/admin/reports"),
     "reports.report_csv": ("admin", "GET", "/admin/reports/summary.csv"),
     "reports.report_xlsx": ("admin", "GET", "/admin/reports/report.xlsx"),
-    "admin.practice_sites": ("admin", "GET", "/admin/practice-sites"),
-    "admin.practice_site": ("admin", "GET", "/admin/practice-sites/{site}"),
+    "partners.directory": ("public", "GET", "/partners"),
+    "partners.partner_page": ("public", "GET", "/partners/{slug}"),
+    "partners.geojson": ("public", "GET", "/partners.geojson"),
+    "partners.admin_partners": ("admin", "GET", "/admin/partners"),
+    "partners.new_partner": ("admin", "GET", "/admin/partners/new"),
+    "partners.edit_partner": ("admin", "GET", "/admin/partners/{site}"),
+    "partners.import_partners_page": ("admin", "GET", "/admin/partners/import"),
     "notifications.inbox": ("signed-in", "GET", "/notifications"),
     "notifications.open_notification": ("own-notification", "GET", "/notifications/{notification}"),
     "notifications.read_notification": ("own-notification", "POST", "/notifications/{notification}/read"),
@@ -136,6 +142,7 @@ EXTRA_REQUESTS = [
     ("mentor-own", "POST", "/mentor/submissions/{submission}", {"decision": "return", "feedback": "Доработайте",
                                                                  "version": "1", "score-0": "", "score-1": ""}),
     ("own-entry-write", "POST", "/practice/{entry}", {"action": "withdraw"}),
+    ("admin-write", "POST", "/admin/partners/{site}", {"action": "unpublish"}),
 ]
 
 # What each visitor gets, per class. "login" means a redirect to the sign-in page. "trainee" is in the
@@ -201,7 +208,8 @@ def samples(people):
 
     upload = submit_files(people.trainee, assignment("events-plan"), [check_upload("plan.pdf", PDF)])
     text = save_text_answer(people.trainee, assignment("intro-essay"), "Ответ", submit=True)
-    site = save_practice_site(None, "Центр", "centre")
+    site = save_partner(None, "Центр", "centre", latitude="55.7424", longitude="37.4829")
+    set_partner_published(site, True, people.admin)
     entry = save_practice_entry(people.trainee, EntryData(
         cohort=people.cohort, site=site, date=local_today() - timedelta(days=1), duration_minutes=60,
         activity_type="workshop_class", description="Занятие", reflection="Итоги"),
@@ -221,7 +229,7 @@ def samples(people):
     return {"comment": comment.id, "announcement": announcement.id, "thread": thread.id, "post": post_id,
             "session": session.id, "notification": notification, "certificate": certificate.id,
             "course": people.course.id, "file": upload.files[0].id, "submission": text.id, "entry": entry.id,
-            "site": site.id, "attachment": entry.attachments[0].id, "trainee": people.trainee.id,
+            "site": site.id, "slug": site.slug, "attachment": entry.attachments[0].id, "trainee": people.trainee.id,
             "cohort": people.cohort.id}
 
 

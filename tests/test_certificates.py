@@ -25,13 +25,13 @@ from lms.clock import local_today
 from lms.curriculum.models import Assignment
 from lms.extensions import db
 from lms.grading.services import grade_submission, save_text_answer, submit_quiz
+from lms.partners.services import save_partner
 from lms.practice.models import PracticeEntry, PracticeSite
 from lms.practice.services import (
     EntryData,
     reopen_practice_entry,
     review_practice_entry,
     save_practice_entry,
-    save_practice_site,
 )
 from tests.conftest import login, page_text, post
 
@@ -46,7 +46,7 @@ def pass_assignments(people, trainee):
 
 def approve_practice(people, trainee, hours_by_activity, cohort=None):
     name = f"Центр {trainee.id}"
-    site = db.session.scalar(select(PracticeSite).filter_by(name=name)) or save_practice_site(None, name, "centre")
+    site = db.session.scalar(select(PracticeSite).filter_by(name=name)) or save_partner(None, name, "centre")
     for i, (activity, hours) in enumerate(hours_by_activity):
         entry = save_practice_entry(trainee, EntryData(
             cohort=cohort or people.cohort, site=site, date=local_today() - timedelta(days=i + 1),

@@ -13,8 +13,9 @@ from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import grade_submission, submit_files
+from lms.partners.services import save_partner
 from lms.practice.models import PracticeEntry, SiteConfirmation
-from lms.practice.services import answer_site_confirmation, request_site_confirmation, save_practice_site
+from lms.practice.services import answer_site_confirmation, request_site_confirmation
 from lms.uploads import check_upload
 from tests.conftest import FIXTURE_COURSES, csrf_token, login, page_text, post
 from tests.test_grading import ESSAY, PDF, PLAN, PNG, assignment, submitted_essay, upload
@@ -25,7 +26,7 @@ QUIZ = "/courses/fixture-course/intro/assignments/intro-quiz"
 
 @pytest.fixture
 def site(people):
-    site = save_practice_site(None, "Соседский центр «Филёвский Парк»", "centre", contact_name="Ольга")
+    site = save_partner(None, "Соседский центр «Филёвский Парк»", "centre", contact_name="Ольга")
     db.session.commit()
     return site
 

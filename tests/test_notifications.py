@@ -20,7 +20,8 @@ from lms.grading.services import grade_submission, save_text_answer, submit_file
 from lms.notifications.models import Notification, NotificationSetting, OutgoingEmail
 from lms.notifications.sending import send_notifications as send_due
 from lms.notifications.services import next_digest_at, notify, queue_email, queue_link_email
-from lms.practice.services import EntryData, save_practice_entry, save_practice_site
+from lms.partners.services import save_partner
+from lms.practice.services import EntryData, save_practice_entry
 from lms.uploads import check_upload
 from tests.conftest import MailServer, free_port, login, page_text, post, send_notifications
 from tests.test_grading import PDF, grade
@@ -82,7 +83,7 @@ def test_e_mail_is_in_the_recipients_language(app, people, mail_server):
 
 
 def test_what_is_notified_to_whom(app, people):
-    site = save_practice_site(None, "Центр", "centre")
+    site = save_partner(None, "Центр", "centre")
     entry = save_practice_entry(people.trainee, EntryData(
         cohort=people.cohort, site=site, date=utcnow().date() - timedelta(days=1), duration_minutes=60,
         activity_type="workshop_class", description="Занятие", reflection="Итоги"), submit=True)

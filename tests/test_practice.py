@@ -8,13 +8,13 @@ from sqlalchemy import func, select
 from lms.audit import AuditEvent
 from lms.clock import local_today
 from lms.extensions import db
+from lms.partners.services import save_partner
 from lms.practice.models import PracticeEntry, PracticeSite, SiteConfirmation
 from lms.practice.services import (
     EntryData,
     EntryInvalid,
     review_practice_entry,
     save_practice_entry,
-    save_practice_site,
 )
 from lms.practice.summary import practice_summary
 from tests.conftest import count_queries, csrf_token, login, page_text, post, send_notifications
@@ -25,7 +25,7 @@ TODAY = local_today()
 
 @pytest.fixture
 def site(people):
-    site = save_practice_site(None, "Соседский центр «Филёвский Парк»", "centre", contact_name="Ольга")
+    site = save_partner(None, "Соседский центр «Филёвский Парк»", "centre", contact_name="Ольга")
     db.session.commit()
     return site
 
@@ -115,7 +115,7 @@ def test_bad_entries_get_a_message_on_the_field_and_save_nothing(client, people,
 
 def test_date_outside_the_cohort_and_inactive_site(client, people, site):
     people.cohort.starts_on = TODAY - timedelta(days=3)
-    closed = save_practice_site(None, "Закрытая площадка", "library", active=False)
+    closed = save_partner(None, "Закрытая площадка", "library", active=False)
     db.session.commit()
     login(client, people.trainee)
     early = log_entry(client, site, date=(TODAY - timedelta(days=10)).isoformat())
@@ -294,7 +294,7 @@ def test_forged_and_draft_confirmations(app, people, site, client):
 # --- summary and exports ----------------------------------------------------------------------
 
 def test_summary_matches_a_hand_count(people, site):
-    library = save_practice_site(None, "Библиотека № 213", "library")
+    library = save_partner(None, "Библиотека № 213", "library")
     d = TODAY - timedelta(days=1)
     entries = [
         make_entry(people, site, day=d, minutes=120, activity="workshop_class", audiences={"children_teens": 10}),
@@ -377,7 +377,7 @@ def test_log_and_summary_queries_do_not_grow(app_factory, make_user, make_cohort
         course = db.session.scalar(select(Course))
         trainee, mentor = make_user(["trainee"]), make_user(["mentor"])
         cohort = make_cohort(course, trainees=[trainee], mentors=[mentor])
-        site = save_practice_site(None, "Центр", "centre")
+        site = save_partner(None, "Центр", "centre")
         people = type("P", (), {"trainee": trainee, "mentor": mentor, "cohort": cohort})
         build_entries(people, site, size)
         pages = {}
@@ -397,29 +397,11 @@ def test_log_and_summary_queries_do_not_grow(app_factory, make_user, make_cohort
 
 # --- practice sites ---------------------------------------------------------------------------
 
-def test_admin_manages_practice_sites(app, people):
-    client = app.test_client()
-    login(client, people.admin)
-    response = post(client, "/admin/practice-sites", {"name": "Библиотека № 213", "kind": "library",
-                                                      "address": "ул. Олеко Дундича", "active": "1"})
-    assert response.status_code == 302
-    site = db.session.scalar(select(PracticeSite))
-    assert (site.name, site.kind, site.active) == ("Библиотека № 213", "library", True)
-    duplicate = post(client, "/admin/practice-sites", {"name": "Библиотека № 213", "kind": "library"})
-    assert duplicate.status_code == 400 and "Площадка с таким названием уже есть." in page_text(duplicate)
-    assert post(client, f"/admin/practice-sites/{site.id}", {"name": "Библиотека № 213", "kind": "library"}
-                ).status_code == 302
-    db.session.refresh(site)
-    assert site.active is False
-    assert count(PracticeSite) == 1
-    assert db.session.scalar(select(AuditEvent).filter_by(action="practice_site.update")) is not None
-
-
 def test_demo_adds_the_pilot_centre_and_partners(runner, course):
     assert runner.invoke(args=["lms", "demo"]).exit_code == 0
     assert runner.invoke(args=["lms", "demo"]).exit_code == 0
     names = set(db.session.scalars(select(PracticeSite.name)))
-    assert "Соседский центр «Филёвский Парк» (пилотный)" in names and len(names) == 4
+    assert "Соседский центр «Филёвский Парк» (пилотный)" in names and len(names) == 8
     assert count(PracticeEntry) == 2
 
 
@@ -432,7 +414,7 @@ def test_entry_after_the_cohort_ended_is_refused(people, site):
 
 
 def test_confirmation_request_is_e_mailed_to_the_site_when_mail_is_configured(app, people, mail_server):
-    site = save_practice_site(None, "Библиотека", "library", contact_email="library@example.org")
+    site = save_partner(None, "Библиотека", "library", contact_email="library@example.org")
     entry = make_entry(people, site)
     db.session.commit()
     client = app.test_client()

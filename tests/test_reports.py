@@ -13,6 +13,7 @@ from lms.curriculum.models import Assignment, Module
 from lms.extensions import db
 from lms.grading.services import grade_submission, save_text_answer
 from lms.learning.services import enrol_trainee, mark_module_done
+from lms.partners.services import save_partner
 from lms.practice.models import PracticeEntry
 from lms.practice.services import (
     EntryData,
@@ -20,7 +21,6 @@ from lms.practice.services import (
     reopen_practice_entry,
     review_practice_entry,
     save_practice_entry,
-    save_practice_site,
 )
 from lms.reports.services import programme_report
 from tests.conftest import count_queries, login, page_text, practice_totals_agree
@@ -43,8 +43,8 @@ def programme(people, make_user):
     boris, vera = make_user(["trainee"], name="Борис"), make_user(["trainee"], name="Вера")
     enrol_trainee(people.cohort, boris)
     enrol_trainee(people.cohort, vera)
-    centre = save_practice_site(None, "Центр", "centre")
-    library = save_practice_site(None, '=HYPERLINK("http://evil.example")', "library")
+    centre = save_partner(None, "Центр", "centre")
+    library = save_partner(None, '=HYPERLINK("http://evil.example")', "library")
     for module in db.session.scalars(select(Module)):
         mark_module_done(people.trainee, module)
     essay = db.session.scalar(select(Assignment).filter_by(key="intro-essay"))
@@ -154,7 +154,7 @@ def test_report_queries_do_not_grow(app, programme, make_user):
         return result
 
     small = counts()
-    site = save_practice_site(None, "Ещё площадка", "ngo")
+    site = save_partner(None, "Ещё площадка", "ngo")
     for i in range(40):
         trainee = make_user(["trainee"])
         enrol_trainee(programme.cohort, trainee)
@@ -171,7 +171,7 @@ def test_a_cohort_report_leaves_out_other_cohorts(programme, make_cohort, make_u
     newcomer = make_user(["trainee"])
     other = make_cohort(programme.course, trainees=[newcomer], name="Группа 2")
     other_people = type("P", (), {"cohort": other, "mentor": programme.mentor})
-    entry(other_people, newcomer, save_practice_site(None, "Другой центр", "ngo"), 3, 90, "event_organisation",
+    entry(other_people, newcomer, save_partner(None, "Другой центр", "ngo"), 3, 90, "event_organisation",
           {"pensioners": 7})
     save_text_answer(newcomer, db.session.scalar(select(Assignment).filter_by(key="intro-essay")), "Ответ",
                      submit=True)

@@ -29,8 +29,9 @@ from lms.curriculum.models import Assignment
 from lms.extensions import db
 from lms.grading.services import submit_files
 from lms.learning.models import Cohort
+from lms.partners.services import save_partner
 from lms.practice.models import PracticeEntry, PracticeSite
-from lms.practice.services import EntryData, EntryInvalid, save_practice_entry, save_practice_site
+from lms.practice.services import EntryData, EntryInvalid, save_practice_entry
 from lms.uploads import check_upload
 from tests.conftest import PASSWORD, csrf_token, login, page_text, post
 from tests.test_access import ROUTES, VISITORS, samples, visit_as  # noqa: F401  (samples is a fixture)
@@ -53,7 +54,7 @@ def app(app_factory, tmp_path):
 
 @pytest.fixture
 def site(people):
-    site = save_practice_site(None, "Соседский центр", "centre")
+    site = save_partner(None, "Соседский центр", "centre")
     db.session.commit()
     return site
 
@@ -359,11 +360,11 @@ def test_over_long_texts_are_refused_with_a_message_and_change_nothing(client, p
         (f"/admin/cohorts/{people.cohort.id}", {"action": "settings", "name": MEGABYTE}, "Имя слишком длинное"),
         ("/admin/users/new", {"email": "new@example.org", "name": MEGABYTE, "roles": "trainee"},
          "Имя слишком длинное"),
-        ("/admin/practice-sites", {"name": MEGABYTE, "kind": "centre"}, "Название: слишком длинно"),
-        ("/admin/practice-sites", {"name": "Новая", "kind": "centre", "address": MEGABYTE}, "Адрес: слишком длинно"),
-        (f"/admin/practice-sites/{site.id}", {"name": "Центр", "kind": "centre", "contact_name": MEGABYTE},
-         "слишком длинно"),
-        ("/admin/practice-sites", {"name": "Новая", "kind": "centre", "contact_email": "a" * 300 + "@example.org"},
+        ("/admin/partners/new", {"name": MEGABYTE, "kind": "centre"}, "Название: слишком длинно"),
+        ("/admin/partners/new", {"name": "Новая", "kind": "centre", "address": MEGABYTE}, "Адрес: слишком длинно"),
+        (f"/admin/partners/{site.id}", {"action": "save", "name": "Центр", "kind": "centre",
+                                        "contact_name": MEGABYTE}, "слишком длинно"),
+        ("/admin/partners/new", {"name": "Новая", "kind": "centre", "contact_email": "a" * 300 + "@example.org"},
          "слишком длинно"),
         ("/admin/certificates/issue", {"trainee": str(people.trainee.id), "course": str(people.course.id),
                                        "override_reason": MEGABYTE}, "Причина слишком длинная"),

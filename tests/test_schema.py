@@ -13,7 +13,8 @@ from lms.curriculum.models import Course
 from lms.curriculum.services import sync_curriculum
 from lms.extensions import db
 from lms.learning.services import assign_mentor, create_cohort, enrol_trainee
-from lms.practice.services import EntryData, review_practice_entry, save_practice_entry, save_practice_site
+from lms.partners.services import save_partner
+from lms.practice.services import EntryData, review_practice_entry, save_practice_entry
 from lms.reports.services import programme_report
 from tests.conftest import FIXTURE_COURSES, practice_totals_agree
 
@@ -59,7 +60,7 @@ def test_migration_0007_totals_the_practice_approved_before_it(app_factory, empt
         cohort = create_cohort(db.session.scalar(db.select(Course)), "Группа 1")
         mentor = create_user("mentor@example.org", "Марина", ["mentor"])
         assign_mentor(cohort, mentor)
-        site = save_practice_site(None, "Центр", "centre")
+        site = save_partner(None, "Центр", "centre")
         for n, (minutes, audiences) in enumerate(((60, {"pensioners": 5}), (90, {"youth": 3, "adults": 4}))):
             trainee = create_user(f"trainee{n}@example.org", f"Слушатель {n}", ["trainee"])
             enrol_trainee(cohort, trainee)

@@ -46,6 +46,11 @@ ACTION_LABELS = {
     "practice.site_declined": _l("the site did not confirm a practice entry"),
     "practice_site.create": _l("added a practice site"),
     "practice_site.update": _l("changed a practice site"),
+    "partner.create": _l("added a partner"),
+    "partner.update": _l("changed a partner"),
+    "partner.publish": _l("published a partner on the map"),
+    "partner.unpublish": _l("took a partner off the map"),
+    "partner.import": _l("imported partners from a file"),
     "session.schedule": _l("scheduled a session"),
     "session.update": _l("changed a session"),
     "session.cancel": _l("cancelled a session"),
@@ -66,7 +71,8 @@ ACTION_LABELS = {
 # The kinds the log can be filtered by: the first part of an action's code.
 KIND_LABELS = {
     "user": _l("accounts"), "cohort": _l("cohorts"), "certificate": _l("certificates"), "submission": _l("grades"),
-    "practice": _l("practice entries"), "practice_site": _l("practice sites"), "session": _l("sessions"),
+    "practice": _l("practice entries"), "practice_site": _l("practice sites"),
+    "partner": _l("partners"), "session": _l("sessions"),
     "deadline": _l("due dates"), "announcement": _l("announcements"), "discussion": _l("discussions"),
     "curriculum": _l("curriculum"),
 }
@@ -137,7 +143,7 @@ def _names():
                              .join(trainee, trainee.c.id == PracticeEntry.trainee_id),
                              lambda i, _x: url_for("practice.entry_page", entry_id=i)),
         "practice_sites": (select(PracticeSite.id, PracticeSite.name, null()),
-                           lambda i, _x: url_for("admin.practice_site", site_id=i)),
+                           lambda i, _x: url_for("partners.edit_partner", partner_id=i)),
         "cohort_sessions": (select(CohortSession.id, CohortSession.title, null()),
                             lambda i, _x: url_for("schedule.session_page", session_id=i)),
     }

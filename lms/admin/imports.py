@@ -1,6 +1,4 @@
 """Importing a cohort's trainees from a CSV file (name, e-mail): preview first, then one transaction."""
-import csv
-import io
 import re
 from dataclasses import dataclass
 
@@ -14,16 +12,7 @@ from lms.extensions import db
 from lms.inputs import too_long
 from lms.learning.models import Cohort, Enrolment
 from lms.learning.services import enrol_trainee
-
-MAX_IMPORT_BYTES = 2 * 1024 * 1024
-MAX_ROWS = 5000
-# A cell may be as long as the whole file: an over-long name is then a row's error, not the csv module's
-# "field larger than field limit" (131,072 characters by default) for the whole file.
-csv.field_size_limit(MAX_IMPORT_BYTES)
-
-
-class CsvImportError(ValueError):
-    """The file as a whole cannot be read; str() is the message."""
+from lms.spreadsheets import CsvImportError, check_row_count, read_csv_records
 
 
 @dataclass
@@ -33,17 +22,6 @@ class ImportRow:
     email: str
     action: str = ""  # "create", "enrol", "skip"
     error: str = ""
-
-
-def _decode(data):
-    if b"\0" in data[:4096]:
-        raise CsvImportError(_l("This is not a CSV file: save the table as “CSV (comma-separated)” and try again."))
-    for encoding in ("utf-8-sig", "cp1251"):
-        try:
-            return data.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    raise CsvImportError(_l("This is not a CSV file: save the table as “CSV (comma-separated)” and try again."))
 
 
 EMAIL_HEADER = re.compile(r"^(e-?mail|почта|эл\.? ?почта|электронная почта|адрес почты)$", re.IGNORECASE)
@@ -56,23 +34,13 @@ def _is_header(record):
 
 def parse_trainee_csv(data, cohort):
     """Rows with what would happen to each, or CsvImportError for an unreadable file. Writes nothing."""
-    if len(data) > MAX_IMPORT_BYTES:
-        raise CsvImportError(_l("The file is larger than 2 MB; split it into smaller files."))
-    text = _decode(data)
-    try:
-        dialect = csv.Sniffer().sniff(text[:2048], delimiters=",;\t")
-    except csv.Error:
-        dialect = csv.excel
-    records = [r for r in csv.reader(io.StringIO(text), dialect) if any(cell.strip() for cell in r)]
+    records = read_csv_records(data)
     if records and _is_header(records[0]):
         header, records = records[0], records[1:]
         first_line = 2
     else:
         header, first_line = None, 1
-    if not records:
-        raise CsvImportError(_l("The file has no rows."))
-    if len(records) > MAX_ROWS:
-        raise CsvImportError(_l("At most %(n)d rows per file.", n=MAX_ROWS))
+    check_row_count(records)
     email_column = next((i for i, cell in enumerate(header or []) if EMAIL_HEADER.match(cell.strip())), 1)
     name_column = 0 if email_column != 0 else 1
     emails = [normalize_email(r[email_column]) if len(r) > email_column else "" for r in records]

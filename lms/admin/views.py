@@ -36,11 +36,10 @@ from lms.learning.services import LearningError, assign_mentor, create_cohort, e
 from lms.mail import mail_configured
 from lms.notifications.services import queue_link_email
 from lms.permissions import can_view_cohort, load_cohort, mentors_cohort, require, role_required
-from lms.practice.models import SITE_KINDS, PracticeEntry, PracticeSite
-from lms.practice.services import PracticeError, save_practice_site
+from lms.practice.models import PracticeEntry
 from lms.practice.summary import practice_summaries
 from lms.schedule.agenda import behind_in
-from lms.spreadsheets import csv_download, xlsx_download
+from lms.spreadsheets import csv_download, import_upload, xlsx_download
 from lms.uploads import download_response
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -402,11 +401,8 @@ def import_cohort(cohort_id):
     require(cohort is not None)
     rows, error, created = None, None, None
     if request.method == "POST":
-        upload = request.files.get("file")
-        data = upload.read() if upload and upload.filename else request.form.get("content", "").encode()
         try:
-            if not data:
-                raise CsvImportError(_("Choose a CSV file."))
+            data = import_upload(request.files, request.form)
             rows = parse_trainee_csv(data, cohort)
             if request.form.get("action") == "import":
                 created = [(user, issue_password_link(user)) for user in import_trainees(cohort, rows, current_user)]
@@ -536,49 +532,3 @@ def audit_log_csv():
                      plain_text(name) if name else f"{event.object_type} {event.object_id or ''}",
                      plain_text(details_text(event.details, event.action)), event.action))
     return csv_download(rows, "audit-log.csv")
-
-
-# --- practice sites ---------------------------------------------------------------------------
-
-@bp.route("/practice-sites", methods=["GET", "POST"])
-@role_required("admin")
-def practice_sites():
-    """The pilot centre and partner organisations; a new one is added from the same page."""
-    error = None
-    if request.method == "POST":
-        try:
-            save_practice_site(current_user, **_site_fields(request.form))
-            db.session.commit()
-            flash(_("Site added."), "info")
-            return redirect(url_for("admin.practice_sites"))
-        except PracticeError as practice_error:
-            db.session.rollback()
-            error = str(practice_error)
-    sites = db.session.scalars(select(PracticeSite).order_by(PracticeSite.active.desc(), PracticeSite.name)).all()
-    return render_template("admin/practice_sites.html", sites=sites, site=None, kinds=SITE_KINDS, error=error,
-                           form=request.form), 400 if error else 200
-
-
-@bp.route("/practice-sites/<int:site_id>", methods=["GET", "POST"])
-@role_required("admin")
-def practice_site(site_id):
-    site = db.session.get(PracticeSite, site_id)
-    require(site is not None)
-    error = None
-    if request.method == "POST":
-        try:
-            save_practice_site(current_user, site=site, **_site_fields(request.form))
-            db.session.commit()
-            flash(_("Site saved."), "info")
-            return redirect(url_for("admin.practice_sites"))
-        except PracticeError as practice_error:
-            db.session.rollback()
-            error = str(practice_error)
-    return render_template("admin/practice_site.html", site=site, kinds=SITE_KINDS, error=error,
-                           form=request.form if error else None), 400 if error else 200
-
-
-def _site_fields(form):
-    return {"name": form.get("name", ""), "kind": form.get("kind", ""), "address": form.get("address", ""),
-            "contact_name": form.get("contact_name", ""), "contact_email": form.get("contact_email", ""),
-            "active": form.get("active") == "1"}

@@ -2,24 +2,43 @@ from lms.clock import utcnow
 from lms.extensions import db
 from lms.uploads import StoredFile
 
-SITE_KINDS = ("centre", "library", "ngo", "business", "school", "other")
+# The programme's partner organisations, the pilot centre among them (lms/partners/).
+SITE_KINDS = ("centre", "ngo", "business", "library", "school", "university", "municipal", "residents", "other")
 # draft → submitted → approved, or returned → edited and submitted again.
 ENTRY_STATUSES = ("draft", "submitted", "returned", "approved")
 
 
 class PracticeSite(db.Model):
-    """The pilot centre or a partner organisation where trainees practise."""
+    """A partner organisation of the programme, on its public map once published; those that are `active` take
+    trainees for practice. One list, so that the practice log, the map and the report name the same places."""
 
     __tablename__ = "practice_sites"
 
     id = db.Column(db.Integer, primary_key=True)
     name = db.Column(db.String(200), nullable=False, unique=True)
+    slug = db.Column(db.String(80), nullable=False, unique=True)
     kind = db.Column(db.String(20), nullable=False)
     address = db.Column(db.String(300), nullable=False, default="")
+    district = db.Column(db.String(100), nullable=False, default="")
+    latitude = db.Column(db.Float)
+    longitude = db.Column(db.Float)
+    # What it offers residents, and what trainees can do there: Markdown, rendered once when saved.
+    offer_markdown = db.Column(db.Text, nullable=False, default="")
+    offer_html = db.Column(db.Text, nullable=False, default="")
+    for_trainees_markdown = db.Column(db.Text, nullable=False, default="")
+    for_trainees_html = db.Column(db.Text, nullable=False, default="")
+    # Shown to anyone on the partner's page; the contact person and e-mail below never are.
+    public_phone = db.Column(db.String(40), nullable=False, default="")
+    website = db.Column(db.String(300), nullable=False, default="")
     contact_name = db.Column(db.String(200), nullable=False, default="")
     contact_email = db.Column(db.String(254), nullable=False, default="")
     active = db.Column(db.Boolean, nullable=False, default=True)
+    published = db.Column(db.Boolean, nullable=False, default=False, index=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+
+    @property
+    def on_map(self):
+        return self.latitude is not None and self.longitude is not None
 
 
 class PracticeEntry(db.Model):

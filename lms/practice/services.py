@@ -17,15 +17,12 @@ from lms.audit import record_event
 from lms.auth.models import User
 from lms.clock import local_today, utcnow
 from lms.extensions import db
-from lms.inputs import too_long
 from lms.notifications.services import notify, path_for
 from lms.practice.activities import ACTIVITY_TYPES, AUDIENCES
 from lms.practice.models import (
-    SITE_KINDS,
     PracticeAttachment,
     PracticeEntry,
     PracticeEntryAudience,
-    PracticeSite,
     SiteConfirmation,
 )
 from lms.practice.totals import add_approved_practice, remove_approved_practice
@@ -422,34 +419,3 @@ def answer_site_confirmation(confirmation, decision, contact_name, comment):
     db.session.flush()
     entry = confirmation.entry
     notify(entry.trainee, f"site_{decision}", _entry_path(entry), site=entry.site.name, date=entry.date.isoformat())
-
-
-def save_practice_site(actor, name, kind, address="", contact_name="", contact_email="", active=True,
-                       site=None):
-    """Create a practice site, or update `site`."""
-    name = (name or "").strip()
-    if not name:
-        raise PracticeError(_l("A site needs a name."))
-    if kind not in SITE_KINDS:
-        raise PracticeError(_l("Choose the kind of site."))
-    for value, column, label in ((name, PracticeSite.name, _l("Name")),
-                                 (address, PracticeSite.address, _l("Address")),
-                                 (contact_name, PracticeSite.contact_name, _l("Contact person")),
-                                 (contact_email, PracticeSite.contact_email, _l("Contact e-mail"))):
-        if too_long((value or "").strip(), column):
-            raise PracticeError(_l("%(field)s: too long (at most %(n)d characters).", field=label,
-                                   n=column.type.length))
-    clash = db.session.scalar(select(PracticeSite).where(PracticeSite.name == name))
-    if clash is not None and clash is not site:
-        raise PracticeError(_l("A site with this name already exists."))
-    created = site is None
-    if created:
-        site = PracticeSite()
-        db.session.add(site)
-    site.name, site.kind, site.address = name, kind, (address or "").strip()
-    site.contact_name, site.contact_email = (contact_name or "").strip(), (contact_email or "").strip()
-    site.active = bool(active)
-    db.session.flush()
-    record_event(actor, "practice_site.create" if created else "practice_site.update", site, name=name,
-                 active=site.active)
-    return site

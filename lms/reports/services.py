@@ -77,6 +77,8 @@ class ProgrammeReport:
     events: int = 0
     event_participants: int = 0
     partner_sites: int = 0
+    partners_on_map: int = 0  # published with coordinates, now: the seed's "organisations on the map"
+    partners_taking_part: int = 0  # sites of approved practice in the period, the pilot centre (kind centre) aside
     weeks: list = field(default_factory=list)  # (week start, minutes)
     funnels: list = field(default_factory=list)  # (course title, [FunnelStep])
 
@@ -135,6 +137,8 @@ def programme_report(start, end, cohort=None):
         "marked": select(func.count()).select_from(Attendance).where(Attendance.session_id.in_(held)),
         "attended": select(func.count()).select_from(Attendance).where(
             Attendance.session_id.in_(held), Attendance.status.in_(("present", "late"))),
+        "on_map": select(func.count()).select_from(PracticeSite).where(
+            PracticeSite.published.is_(True), PracticeSite.latitude.is_not(None)),
     })
     for course in courses:
         counts.update(_funnel_counts(course, cohort, trainees))
@@ -154,7 +158,7 @@ def programme_report(start, end, cohort=None):
     report.attended, report.discussion_posts = figures["attended"], figures["posts"]
     report.enrolled, report.active = figures["enrolled"], figures["active"]
     report.certificates_issued, report.certificates_revoked = figures["issued"], figures["revoked"]
-    report.completed = figures["completed"]
+    report.completed, report.partners_on_map = figures["completed"], figures["on_map"]
     for course in courses:
         enrolled = figures[f"enrolled-{course.id}"]
         report.funnels.append((course.title, [FunnelStep(step, figures.get(f"{step}-{course.id}", enrolled))
@@ -278,6 +282,7 @@ def _practice_totals(report, per_group):
     report.by_site = sorted(by_site, key=lambda row: row[2], reverse=True)
     report.approved_minutes = sum(per_day.values())
     report.partner_sites = len(report.by_site)
+    report.partners_taking_part = sum(1 for _name, kind, _m, _n in report.by_site if kind != "centre")
     first = report.start - timedelta(days=report.start.weekday())
     weeks = {}
     for day, minutes in per_day.items():

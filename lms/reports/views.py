@@ -77,7 +77,9 @@ def _rows(report, table):
                 (_("Discussion posts"), report.discussion_posts),
                 (_("Approved practice hours"), hours(report.approved_minutes)),
                 (_("Events organised"), report.events), (_("Participants of events"), report.event_participants),
-                (_("Partner sites involved"), report.partner_sites)]
+                (_("Partner sites involved"), report.partner_sites),
+                (_("Organisations on the map (now)"), report.partners_on_map),
+                (_("Partners taking part in the period (besides the pilot centre)"), report.partners_taking_part)]
     if table == "activity":
         return [(_("Activity"), _("Hours"), _("Entries"))] + [
             (str(ACTIVITY_TYPE_LABELS.get(code, code)), hours(m), n) for code, m, n in report.by_activity]

@@ -31,7 +31,7 @@ VNU_JAR = Path(os.environ.get("LMS_VNU_JAR") or NODE / "vnu-jar" / "build" / "di
 
 ROLES = {"anonymous": None, "trainee": "trainee1@example.org", "mentor": "mentor@example.org",
          "admin": "admin@example.org"}
-START = {"anonymous": ["/login", "/forgot-password", "/verify", "/issuer", "/verify/NO-SUCH-CODE",
+START = {"anonymous": ["/login", "/forgot-password", "/verify", "/issuer", "/partners", "/verify/NO-SUCH-CODE",
                        "/set-password/not-a-token", "/confirm/not-a-token", "/unsubscribe/not-a-token",
                        "/no-such-page"],
          "trainee": ["/", "/practice", "/practice/new", "/certificates", "/calendar", "/notifications",
@@ -39,7 +39,7 @@ START = {"anonymous": ["/login", "/forgot-password", "/verify", "/issuer", "/ver
          "mentor": ["/", "/mentor/queue", "/mentor/practice/approve", "/practice/trainees", "/calendar",
                     "/notifications", "/settings"],
          "admin": ["/", "/admin/users", "/admin/users/new", "/admin/cohorts", "/admin/certificates", "/admin/reports",
-                   "/admin/audit", "/admin/practice-sites", "/admin/curriculum", "/admin/emails", "/admin/matrix",
+                   "/admin/audit", "/admin/partners", "/admin/curriculum", "/admin/emails", "/admin/matrix",
                    "/settings"]}
 SKIP = re.compile(r"^/(static/|files/|practice/attachments/|issuer/(jwks|keys/)|status/|logout)"
                   r"|\.(csv|xlsx|zip|pdf|jwt|ics|json|docx)$|/files/")
@@ -256,7 +256,7 @@ def test_the_crawl_reaches_every_area(site):
     _base, _contexts, pages = site
     for role, expected in {"trainee": ["/courses/", "/practice/", "/sessions/", "/cohorts/"],
                            "mentor": ["/mentor/submissions/", "/practice/trainees/", "/cohorts/"],
-                           "admin": ["/admin/users/", "/admin/cohorts/", "/admin/practice-sites/"]}.items():
+                           "admin": ["/admin/users/", "/admin/cohorts/", "/admin/partners/"]}.items():
         urls = " ".join(pages[role, "ru"])
         for prefix in expected:
             assert prefix in urls, f"the {role}'s crawl found no {prefix} page"

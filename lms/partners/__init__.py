@@ -1,0 +1,1 @@
+"""The programme's partner organisations: the public map and directory, and their administration."""
