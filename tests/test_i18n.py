@@ -94,15 +94,20 @@ def test_form_validation_messages_are_translated(client, people):
 
 
 def test_russian_content_on_an_english_page_carries_its_lang(app, people):
-    """Sentences composed in Python mark the names and titles in them, escaped, and the CSV gets the plain text."""
+    """Sentences composed in Python (notifications, messages, the audit log) mark the names and titles in them,
+    escaped, and the log's CSV gets the plain text."""
     people.mentor.locale = people.admin.locale = "en"
-    save_text_answer(people.trainee, db.session.scalar(select(Assignment).filter_by(key="intro-essay")), "Ответ",
-                     submit=True)
+    essay = db.session.scalar(select(Assignment).filter_by(key="intro-essay"))
+    save_text_answer(people.trainee, essay, "Ответ", submit=True)
     db.session.commit()
     mentor = app.test_client()
     login(mentor, people.mentor)
     assert ('<span lang="ru">Анна Соседова</span> handed in “<span lang="ru">Эссе о районе</span>”.'
             in mentor.get("/notifications").get_data(as_text=True))
+    schedule = f"/cohorts/{people.cohort.id}/schedule"
+    post(mentor, schedule, {"action": "extension", "trainee": people.trainee.id, "assignment": essay.id,
+                            "due": "2026-10-01", "reason": "Болела"})
+    assert 'Extension given to <span lang="ru">Анна Соседова</span>.' in mentor.get(schedule).get_data(as_text=True)
     admin = app.test_client()
     login(admin, people.admin)
     url = f"/admin/users/{people.trainee.id}"

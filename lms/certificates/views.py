@@ -30,6 +30,7 @@ from lms.certificates.services import (
 )
 from lms.curriculum.models import Course
 from lms.extensions import db, limiter
+from lms.i18n import content_sentence, content_text
 from lms.inputs import whole_number
 from lms.learning.models import Cohort, Enrolment
 from lms.permissions import can_change_certificate, public, require, role_required
@@ -200,8 +201,9 @@ def admin_issue():
         certificate, created = issue_certificate(trainee, course, current_user,
                                                  override_reason=request.form.get("override_reason"))
         db.session.commit()
-        flash(_("Certificate %(code)s issued to %(name)s.", code=certificate.short_code, name=trainee.name)
-              if created else _("%(name)s already has a valid certificate.", name=trainee.name), "info")
+        name = content_text(trainee.name)
+        flash(content_sentence(_("Certificate %(code)s issued to %(name)s."), code=certificate.short_code, name=name)
+              if created else content_sentence(_("%(name)s already has a valid certificate."), name=name), "info")
     except CertificateError as error:
         db.session.rollback()
         flash(str(error), "error")

@@ -10,6 +10,7 @@ from lms.auth.models import User
 from lms.clock import utcnow
 from lms.curriculum.models import Assignment, Module
 from lms.extensions import db
+from lms.i18n import content_sentence, content_text
 from lms.inputs import parse_date, parse_time, parse_whole_number, whole_number
 from lms.learning.models import Cohort, Enrolment
 from lms.permissions import can_manage_schedule, can_view_session, public, require, signed_in
@@ -137,7 +138,7 @@ def cohort_schedule(cohort_id):
                 grant_extension(trainee, assignment, current_user, parse_date(request.form.get("due")),
                                 request.form.get("reason"))
                 db.session.commit()
-                flash(_("Extension given to %(name)s.", name=trainee.name), "info")
+                flash(content_sentence(_("Extension given to %(name)s."), name=content_text(trainee.name)), "info")
             else:
                 require(False, 400)
             return redirect(request.path + ("#extension" if action == "extension" else "#deadlines"))
