@@ -72,6 +72,7 @@ def create_app(config):
     from lms.grading.views import bp as grading_bp
     from lms.learning.views import bp as learning_bp
     from lms.notifications.views import bp as notifications_bp
+    from lms.offline.views import bp as offline_bp
     from lms.partners.views import bp as partners_bp
     from lms.practice.views import bp as practice_bp
     from lms.reports.views import bp as reports_bp
@@ -87,6 +88,7 @@ def create_app(config):
     app.register_blueprint(notifications_bp)
     app.register_blueprint(schedule_bp)
     app.register_blueprint(discussions_bp)
+    app.register_blueprint(offline_bp)
     app.register_blueprint(partners_bp)
     app.cli.add_command(lms_cli)
 

@@ -29,6 +29,9 @@ ASSIGNMENT = "/courses/fixture-course/intro/assignments/intro-essay"
 ROUTES = {
     "static": ("public", "GET", "/static/style.css"),
     "health": ("public", "GET", "/health"),
+    "offline.manifest": ("public", "GET", "/manifest.webmanifest"),
+    "offline.service_worker": ("public", "GET", "/sw.js"),
+    "offline.offline_page": ("public", "GET", "/offline"),
     "auth.login": ("public", "GET", "/login"),
     "auth.logout": ("public", "POST", "/logout"),
     "auth.set_password_page": ("public", "GET", "/set-password/not-a-token"),

@@ -1,5 +1,7 @@
-"""Logging practice offline: entries a phone queued arrive once (the idempotency key)."""
+"""Logging practice offline: entries a phone queued arrive once (the idempotency key), the app's manifest, service
+worker and offline page. The browser side is tests/browser/test_offline_flow.py."""
 import io
+import json
 import threading
 import uuid
 
@@ -88,3 +90,30 @@ def test_two_requests_with_one_key_at_the_same_moment_make_one_entry(app, people
         thread.join()
     assert [a.status_code for a in answers] == [200, 200]
     assert answers[0].json == answers[1].json and entries() == 1
+
+
+def test_manifest_names_the_app_in_russian_with_its_icons(client):
+    response = client.get("/manifest.webmanifest")
+    assert response.status_code == 200 and response.mimetype == "application/manifest+json"
+    manifest = json.loads(response.data)
+    assert manifest["name"] == "Школа менеджеров соседских сообществ" and manifest["lang"] == "ru"
+    assert (manifest["start_url"], manifest["scope"], manifest["display"]) == ("/", "/", "standalone")
+    icons = {(icon["sizes"], icon.get("purpose", "any")): icon["src"] for icon in manifest["icons"]}
+    assert set(icons) == {("192x192", "any"), ("512x512", "any"), ("512x512", "maskable")}
+    for src in icons.values():
+        assert client.get(src).status_code == 200
+
+
+def test_service_worker_is_served_from_the_root_and_every_page_links_the_manifest(client, people):
+    worker = client.get("/sw.js")
+    assert worker.status_code == 200 and worker.mimetype == "text/javascript"
+    assert worker.headers["Cache-Control"] == "no-cache"
+    assert b"importScripts" in worker.data
+    for path in ("/login", "/offline"):
+        assert '<link rel="manifest" href="/manifest.webmanifest">' in client.get(path).get_data(as_text=True)
+
+
+def test_offline_page_links_to_the_practice_log(client, people):
+    login(client, people.trainee)
+    page = client.get("/offline").get_data(as_text=True)
+    assert "Нет соединения" in page and 'href="/practice"' in page and "<script" not in page

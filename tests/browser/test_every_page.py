@@ -33,9 +33,9 @@ ROLES = {"anonymous": None, "trainee": "trainee1@example.org", "mentor": "mentor
          "admin": "admin@example.org"}
 START = {"anonymous": ["/login", "/forgot-password", "/verify", "/issuer", "/partners", "/verify/NO-SUCH-CODE",
                        "/set-password/not-a-token", "/confirm/not-a-token", "/unsubscribe/not-a-token",
-                       "/no-such-page"],
+                       "/no-such-page", "/offline"],
          "trainee": ["/", "/practice", "/practice/new", "/certificates", "/calendar", "/notifications",
-                     "/settings", "/settings/notifications"],
+                     "/settings", "/settings/notifications", "/offline"],
          "mentor": ["/", "/mentor/queue", "/mentor/practice/approve", "/practice/trainees", "/calendar",
                     "/notifications", "/settings"],
          "admin": ["/", "/admin/users", "/admin/users/new", "/admin/cohorts", "/admin/certificates", "/admin/reports",
