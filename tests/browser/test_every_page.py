@@ -231,7 +231,8 @@ MEASURE = """() => {
 
 @pytest.fixture(scope="module")
 def rendered(site):
-    """Per width: {(role, url): {"width", "header", "small", "axe"}} of the Russian pages, axe included."""
+    """Per width: {("role locale", url): {"width", "header", "small", "charts", "axe"}} of every crawled page in
+    both languages, axe included."""
     axe = _checker(AXE_JS, "axe-core").read_text()
     base, contexts, pages = site
     results = {}
@@ -240,14 +241,17 @@ def rendered(site):
         for role, context in contexts.items():
             page = context.new_page()
             page.set_viewport_size({"width": width, "height": 740 if width == 360 else 900})
-            for url in pages[role, "ru"]:
-                page.goto(base + url)
-                measured = page.evaluate(MEASURE)
-                page.add_script_tag(content=axe)
-                violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
-                  .violations.filter(v => ['critical', 'serious'].includes(v.impact))
-                  .map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`)""")
-                found[role, url] = {**measured, "axe": violations}
+            for locale in ("ru", "en"):
+                _switch_language(context, base, locale)
+                for url in pages[role, locale]:
+                    page.goto(base + url)
+                    measured = page.evaluate(MEASURE)
+                    page.add_script_tag(content=axe)
+                    violations = page.evaluate("""async () => (await axe.run(document, {resultTypes: ['violations']}))
+                      .violations.filter(v => ['critical', 'serious'].includes(v.impact))
+                      .map(v => `${v.impact} ${v.id}: ${v.nodes.slice(0, 3).map(n => n.target.join(' ')).join(' | ')}`)""")
+                    found[f"{role} {locale}", url] = {**measured, "axe": violations}
+            _switch_language(context, base, "ru")
             page.close()
     return results
 
