@@ -12,7 +12,7 @@ from lms.extensions import db
 from lms.practice.models import PracticeEntry
 from tests.conftest import csrf_token, login
 from tests.test_grading import PNG
-from tests.test_practice import form, site  # noqa: F401  (the site fixture)
+from tests.test_practice import form, log_entry, site  # noqa: F401  (the site fixture)
 
 
 def send_queued(client, owner, place, key=None, files=(), **overrides):
@@ -26,7 +26,7 @@ def entries():
     return db.session.scalar(select(func.count()).select_from(PracticeEntry))
 
 
-def test_the_same_key_twice_makes_one_entry_and_names_it_both_times(client, people, site):
+def test_the_same_key_twice_makes_one_entry_and_names_it_both_times(client, people, site):  # noqa: F811
     login(client, people.trainee)
     key = str(uuid.uuid4())
     first = send_queued(client, people.trainee, site, key, files=[("фото.png", PNG)])
@@ -39,7 +39,19 @@ def test_the_same_key_twice_makes_one_entry_and_names_it_both_times(client, peop
         (key, "submitted", ["фото.png"])
 
 
-def test_a_refused_entry_answers_with_the_message_for_its_field(client, people, site):
+def test_the_form_posted_twice_with_the_service_worker_s_key_makes_one_entry(client, people, site):  # noqa: F811
+    """The service worker adds a key to the form it posts: a post it keeps after a lost answer finds the entry."""
+    login(client, people.trainee)
+    key = str(uuid.uuid4())
+    first = log_entry(client, site, idempotency_key=key)
+    again = log_entry(client, site, idempotency_key=key)
+    assert first.status_code == again.status_code == 302
+    assert first.headers["Location"] == again.headers["Location"]
+    assert send_queued(client, people.trainee, site, key).json["url"] == first.headers["Location"]
+    assert entries() == 1
+
+
+def test_a_refused_entry_answers_with_the_message_for_its_field(client, people, site):  # noqa: F811
     login(client, people.trainee)
     response = send_queued(client, people.trainee, site, start_time="12:00", end_time="11:00")
     assert response.status_code == 400
@@ -47,7 +59,7 @@ def test_a_refused_entry_answers_with_the_message_for_its_field(client, people, 
     assert entries() == 0
 
 
-def test_a_queue_is_sent_only_by_its_owner_and_a_key_shows_no_one_else_s_entry(app, people, site):
+def test_a_queue_is_sent_only_by_its_owner_and_a_key_shows_no_one_else_s_entry(app, people, site):  # noqa: F811
     trainee, outsider = app.test_client(), app.test_client()
     login(trainee, people.trainee)
     login(outsider, people.other)
@@ -61,13 +73,13 @@ def test_a_queue_is_sent_only_by_its_owner_and_a_key_shows_no_one_else_s_entry(a
     assert entries() == 1
 
 
-def test_an_expired_session_is_sent_to_sign_in_and_keeps_nothing(client, people, site):
+def test_an_expired_session_is_sent_to_sign_in_and_keeps_nothing(client, people, site):  # noqa: F811
     token = csrf_token(client)
     response = client.post("/practice/queued", data={"csrf_token": token, "idempotency_key": str(uuid.uuid4())})
     assert response.status_code == 302 and response.headers["Location"].startswith("/login")
 
 
-def test_two_requests_with_one_key_at_the_same_moment_make_one_entry(app, people, site):
+def test_two_requests_with_one_key_at_the_same_moment_make_one_entry(app, people, site):  # noqa: F811
     """Two truly concurrent transactions (PostgreSQL): the second waits for the first and answers with its entry."""
     if db.engine.dialect.name != "postgresql":
         pytest.skip("needs two truly concurrent connections: PostgreSQL")
@@ -83,7 +95,7 @@ def test_two_requests_with_one_key_at_the_same_moment_make_one_entry(app, people
             barrier.wait()
             answers.append(each.post("/practice/queued", data=data))
 
-    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, forms)]
+    threads = [threading.Thread(target=send, args=pair) for pair in zip(clients, forms, strict=True)]
     for thread in threads:
         thread.start()
     for thread in threads:

@@ -78,7 +78,8 @@ async function postEntry(request) {
   var form = await request.clone().formData();
   form.set("idempotency_key", self.crypto.randomUUID());
   try {
-    return await fetch(request.url, {method: "POST", body: form, credentials: "same-origin", redirect: "manual"});
+    return await fetch(request.url, {method: "POST", body: form, credentials: "same-origin", redirect: "manual",
+                                     referrer: request.referrer});
   } catch (error) {
     await self.practiceQueue.keep(form);
     if (self.registration.sync) { self.registration.sync.register("practice-queue").catch(function () {}); }

@@ -1,6 +1,6 @@
-"""Logging practice offline on a phone: entries kept while there is no connection arrive exactly once, with their
+"""Logging practice offline on a page: entries kept while there is no connection arrive exactly once, with their
 photos, when it returns, whatever happens to the connection or the session meanwhile; nobody else signing in on the
-same phone sees or sends them; the app is installable."""
+same page sees or sends them; the app is installable."""
 import pytest
 from sqlalchemy import select
 
@@ -13,16 +13,6 @@ from tests.test_grading import PNG
 
 pytestmark = pytest.mark.browser
 SITE = "Соседский центр «Филёвский Парк» (пилотный)"
-
-
-@pytest.fixture
-def phone(browser):
-    """A phone's browser profile of its own: its service worker, kept pages and IndexedDB start empty."""
-    context = browser.new_context(viewport={"width": 360, "height": 740}, locale="ru-RU")
-    page = context.new_page()
-    page.set_default_timeout(10000)
-    yield page
-    context.close()
 
 
 def entries_of(app, email):
@@ -44,17 +34,27 @@ def ready_for_offline(page, base):
         page.wait_for_timeout(100)
 
 
-def log_offline(page, base, minutes, text, photo=None):
+def log_offline(page, base, minutes, text, photo=None, reflection="Получилось."):
     page.goto(base + "/practice/new")
     page.get_by_label("Площадка").select_option(label=SITE)
     page.get_by_label("или минут").fill(str(minutes))
     page.get_by_label("Вид деятельности").select_option(label="Мастерская или занятие")
     page.get_by_label("Что происходило (Markdown)").fill(text)
-    page.get_by_label("Рефлексия").fill("Получилось.")
+    page.get_by_label("Рефлексия").fill(reflection)
     if photo:
         page.get_by_label("Фото или документы").set_input_files(str(photo))
     page.get_by_role("button", name="Отправить наставнику").click()
     page.wait_for_url(base + "/practice#offline-queue")
+
+
+def kept_offline(page, server, server_app, email, name, minutes, text, **fields):
+    """A new trainee signs in, opens the log (which makes the app ready offline) and logs a session offline."""
+    base, _accounts, _env = server
+    sign_in(page, base, new_trainee(server_app, email, name))
+    ready_for_offline(page, base)
+    page.context.set_offline(True)
+    log_offline(page, base, minutes, text, **fields)
+    return base
 
 
 def kept(page):
@@ -66,121 +66,121 @@ def wait_until_sent(page, count):
     page.wait_for_function(f"() => document.querySelectorAll('#offline-queue .status-passed').length === {count}")
 
 
-def test_two_entries_logged_offline_arrive_once_with_their_photo(server, server_app, phone, tmp_path):
+def test_two_entries_logged_offline_arrive_once_with_their_photo(server, server_app, page, tmp_path):
     base, _accounts, _env = server
     email = new_trainee(server_app, "offline.twice@example.org", "Ольга Офлайнова")
     photo = tmp_path / "двор.png"
     photo.write_bytes(PNG)
-    sign_in(phone, base, email)
-    ready_for_offline(phone, base)
+    sign_in(page, base, email)
+    ready_for_offline(page, base)
 
-    phone.context.set_offline(True)
-    log_offline(phone, base, 90, "Субботник во дворе.", photo)
-    log_offline(phone, base, 45, "Встреча совета дома.")
-    waiting = kept(phone)
+    page.context.set_offline(True)
+    log_offline(page, base, 90, "Субботник во дворе.", photo)
+    log_offline(page, base, 45, "Встреча совета дома.")
+    waiting = kept(page)
     assert len(waiting) == 2 and all("Ждёт отправки" in item for item in waiting)
     assert "1,5 ч" in waiting[0] and "0,8 ч" in waiting[1]
     assert entries_of(server_app, email) == []
 
-    phone.context.set_offline(False)
-    wait_until_sent(phone, 2)
-    phone.reload()
-    phone.wait_for_timeout(500)  # a second visit sends nothing again
+    page.context.set_offline(False)
+    wait_until_sent(page, 2)
+    page.reload()
+    page.wait_for_timeout(500)  # a second visit sends nothing again
     assert entries_of(server_app, email) == [("Субботник во дворе.", ["двор.png"]), ("Встреча совета дома.", [])]
-    assert phone.locator("#offline-queue").is_hidden()
+    assert page.locator("#offline-queue").is_hidden()
 
 
-def test_an_answer_lost_on_the_way_back_does_not_make_a_second_entry(server, server_app, phone):
-    base, _accounts, _env = server
-    email = new_trainee(server_app, "offline.lost@example.org", "Лев Потерянный")
-    sign_in(phone, base, email)
-    ready_for_offline(phone, base)
-    phone.context.set_offline(True)
-    log_offline(phone, base, 60, "Лекция о компосте.")
+def test_an_answer_lost_on_the_way_back_does_not_make_a_second_entry(server, server_app, page):
+    email = "offline.lost@example.org"
+    kept_offline(page, server, server_app, email, "Лев Потерянный", 60, "Лекция о компосте.")
 
     dropped = []
 
     def answered_then_dropped(route):
-        route.fetch()  # the server makes the entry; the phone never hears back
+        route.fetch()  # the server makes the entry; the page never hears back
         dropped.append(route.request.url)
         route.abort("connectionreset")
 
-    phone.context.route("**/practice/queued", answered_then_dropped)
-    phone.context.set_offline(False)
+    page.context.route("**/practice/queued", answered_then_dropped)
+    page.context.set_offline(False)
     for _attempt in range(100):
         if dropped:
             break
-        phone.wait_for_timeout(100)
+        page.wait_for_timeout(100)
     assert dropped and len(entries_of(server_app, email)) == 1
-    assert "Ждёт отправки" in kept(phone)[0]
+    assert "Ждёт отправки" in kept(page)[0]
 
-    phone.context.unroute("**/practice/queued")
-    phone.reload()
-    wait_until_sent(phone, 1)
+    page.context.unroute("**/practice/queued")
+    page.reload()
+    wait_until_sent(page, 1)
     assert len(entries_of(server_app, email)) == 1
 
 
-def test_an_expired_session_keeps_the_queue_until_the_trainee_signs_in(server, server_app, phone):
-    base, _accounts, _env = server
-    email = new_trainee(server_app, "offline.expired@example.org", "Ева Истёкшая")
-    sign_in(phone, base, email)
-    ready_for_offline(phone, base)
-    phone.context.set_offline(True)
-    log_offline(phone, base, 30, "Кружок вязания.")
-    phone.context.clear_cookies()  # the session ends while the phone is offline
-    phone.context.set_offline(False)
-    phone.get_by_role("link", name="Сеанс закончился").click()
+def test_a_refused_entry_opens_in_the_form_with_the_message_on_its_field(server, server_app, page):
+    email = "offline.refused@example.org"
+    kept_offline(page, server, server_app, email, "Роза Отказова", 40, "Без рефлексии.", reflection="")
+    page.context.set_offline(False)
+    page.locator("#offline-queue li", has_text="Требует внимания").wait_for()
+    page.locator("#offline-queue").get_by_role("link", name="Изменить").click()
+    page.locator("#reflection-error").wait_for()
+    assert "напишите рефлексию" in page.locator(".field.has-error", has=page.get_by_label("Рефлексия")).inner_text()
+    assert page.get_by_label("Что происходило (Markdown)").input_value() == "Без рефлексии."
+    assert page.get_by_label("или минут").input_value() == "40"
+    page.get_by_label("Рефлексия").fill("Теперь с рефлексией.")
+    page.get_by_role("button", name="Отправить наставнику").click()
+    wait_until_sent(page, 1)
+    assert entries_of(server_app, email) == [("Без рефлексии.", [])]
+
+
+def test_an_expired_session_keeps_the_queue_until_the_trainee_signs_in(server, server_app, page):
+    email = "offline.expired@example.org"
+    base = kept_offline(page, server, server_app, email, "Ева Истёкшая", 30, "Кружок вязания.")
+    page.context.clear_cookies()  # the session ends while the page is offline
+    page.context.set_offline(False)
+    page.get_by_role("link", name="Сеанс закончился").click()
     assert entries_of(server_app, email) == []
-    phone.get_by_label("Электронная почта").fill(email)
-    phone.get_by_label("Пароль").fill("first week trainee password")
-    phone.locator("main").get_by_role("button", name="Войти").click()
-    phone.wait_for_url(base + "/practice")
-    wait_until_sent(phone, 1)
+    page.get_by_label("Электронная почта").fill(email)
+    page.get_by_label("Пароль").fill("first week trainee password")
+    page.locator("main").get_by_role("button", name="Войти").click()
+    page.wait_for_url(base + "/practice")
+    wait_until_sent(page, 1)
     assert len(entries_of(server_app, email)) == 1
 
 
-def test_someone_else_on_the_same_phone_neither_sees_nor_sends_the_queue(server, server_app, phone):
-    base, _accounts, _env = server
-    first = new_trainee(server_app, "offline.first@example.org", "Фаина Первая")
+def test_someone_else_on_the_same_phone_neither_sees_nor_sends_the_queue(server, server_app, page):
+    first = "offline.first@example.org"
+    base = kept_offline(page, server, server_app, first, "Фаина Первая", 60, "Чаепитие соседей.")
     second = new_trainee(server_app, "offline.second@example.org", "Семён Второй")
-    sign_in(phone, base, first)
-    ready_for_offline(phone, base)
-    phone.context.set_offline(True)
-    log_offline(phone, base, 60, "Чаепитие соседей.")
-    phone.context.clear_cookies()
-    phone.context.set_offline(False)
+    page.context.clear_cookies()
+    page.context.set_offline(False)
 
-    sign_in(phone, base, second)
-    phone.goto(base + "/practice")
-    phone.wait_for_timeout(1000)
-    assert phone.locator("#offline-queue").is_hidden()
+    sign_in(page, base, second)
+    page.goto(base + "/practice")
+    page.wait_for_timeout(1000)
+    assert page.locator("#offline-queue").is_hidden()
     assert entries_of(server_app, first) == entries_of(server_app, second) == []
 
-    # Signing out with entries kept asks first; discarding them empties the queue.
-    phone.context.clear_cookies()
-    sign_in(phone, base, first)
-    phone.goto(base + "/practice")
-    wait_until_sent(phone, 1)
+    # The first trainee, back on the phone, finds the entry and it is sent as theirs.
+    page.context.clear_cookies()
+    sign_in(page, base, first)
+    page.goto(base + "/practice")
+    wait_until_sent(page, 1)
     assert len(entries_of(server_app, first)) == 1 and entries_of(server_app, second) == []
 
 
-def test_signing_out_with_entries_kept_asks_to_send_or_discard_them(server, server_app, phone):
-    base, _accounts, _env = server
-    email = new_trainee(server_app, "offline.leaving@example.org", "Леонид Уходящий")
-    sign_in(phone, base, email)
-    ready_for_offline(phone, base)
-    phone.context.set_offline(True)
-    log_offline(phone, base, 60, "Прогулка по району.")
-    open_menu(phone)
-    phone.locator(".menu-panel").get_by_role("button", name="Выйти").click()
-    phone.wait_for_url(base + "/practice?sign-out=1#offline-queue")
-    box = phone.locator(".sign-out-box")
+def test_signing_out_with_entries_kept_asks_to_send_or_discard_them(server, server_app, page):
+    email = "offline.leaving@example.org"
+    base = kept_offline(page, server, server_app, email, "Леонид Уходящий", 60, "Прогулка по району.")
+    open_menu(page)
+    page.locator(".menu-panel").get_by_role("button", name="Выйти").click()
+    page.wait_for_url(base + "/practice?sign-out=1#offline-queue")
+    box = page.locator(".sign-out-box")
     box.wait_for()
-    phone.context.set_offline(False)
+    page.context.set_offline(False)
     box.get_by_role("button", name="Отправить и выйти").click()
-    phone.wait_for_url(base + "/login")
+    page.wait_for_url(base + "/login")
     assert len(entries_of(server_app, email)) == 1
-    assert phone.evaluate("() => caches.open('lms-pages').then(c => c.keys()).then(k => k.length)") == 0
+    assert page.evaluate("() => caches.open('lms-pages').then(c => c.keys()).then(k => k.length)") == 0
 
 
 def test_the_app_is_installable(server, server_app, browser, tmp_path):
@@ -190,25 +190,25 @@ def test_the_app_is_installable(server, server_app, browser, tmp_path):
         tmp_path / "profile", executable_path=CHROMIUM, viewport={"width": 360, "height": 740}, locale="ru-RU",
         args=["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run"])
     try:
-        phone = context.pages[0]
-        phone.set_default_timeout(10000)
-        sign_in(phone, base, new_trainee(server_app, "offline.install@example.org", "Инна Установщица"))
-        ready_for_offline(phone, base)
-        manifest = phone.evaluate("() => fetch('/manifest.webmanifest').then(r => r.json())")
+        page = context.pages[0]
+        page.set_default_timeout(10000)
+        sign_in(page, base, new_trainee(server_app, "offline.install@example.org", "Инна Установщица"))
+        ready_for_offline(page, base)
+        manifest = page.evaluate("() => fetch('/manifest.webmanifest').then(r => r.json())")
         assert manifest["short_name"] and manifest["display"] == "standalone"
-        session = context.new_cdp_session(phone)
+        session = context.new_cdp_session(page)
         assert session.send("Page.getAppManifest")["errors"] == []
         assert session.send("Page.getInstallabilityErrors")["installabilityErrors"] == []
     finally:
         context.close()
 
 
-def test_other_pages_offline_show_the_offline_page(server, server_app, phone):
+def test_other_pages_offline_show_the_offline_page(server, server_app, page):
     base, _accounts, _env = server
-    sign_in(phone, base, new_trainee(server_app, "offline.elsewhere@example.org", "Эдуард Везде"))
-    ready_for_offline(phone, base)
-    phone.context.set_offline(True)
-    phone.goto(base + "/calendar")
-    assert "Нет соединения" in phone.inner_text("main")
-    phone.get_by_role("link", name="Дневник практики").first.click()
-    phone.wait_for_url(base + "/practice")
+    sign_in(page, base, new_trainee(server_app, "offline.elsewhere@example.org", "Эдуард Везде"))
+    ready_for_offline(page, base)
+    page.context.set_offline(True)
+    page.goto(base + "/calendar")
+    assert "Нет соединения" in page.inner_text("main")
+    page.get_by_role("link", name="Дневник практики").first.click()
+    page.wait_for_url(base + "/practice")
