@@ -1,12 +1,15 @@
 """Logging practice offline on a page: entries kept while there is no connection arrive exactly once, with their
 photos, when it returns, whatever happens to the connection or the session meanwhile; nobody else signing in on the
 same page sees or sends them; the app is installable."""
+import os
+
 import pytest
 from sqlalchemy import select
 
 from lms.auth.models import User
 from lms.extensions import db
 from lms.practice.models import PracticeEntry
+from lms.uploads import MAX_FILE_SIZE
 from tests.browser.conftest import CHROMIUM, open_menu
 from tests.browser.test_nothing_lost_flow import new_trainee, sign_in
 from tests.test_grading import PNG
@@ -132,6 +135,18 @@ def test_a_refused_entry_opens_in_the_form_with_the_message_on_its_field(server,
     assert entries_of(server_app, email) == [("Без рефлексии.", [])]
 
 
+def test_an_entry_kept_offline_can_be_deleted_there(server, server_app, page):
+    email = "offline.deleted@example.org"
+    kept_offline(page, server, server_app, email, "Дина Удалова", 20, "Передумала.")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.locator("#offline-queue").get_by_role("button", name="Удалить").click()
+    page.locator("#offline-queue").wait_for(state="hidden")
+    page.context.set_offline(False)
+    page.reload()
+    page.wait_for_timeout(500)
+    assert entries_of(server_app, email) == []
+
+
 def test_an_expired_session_keeps_the_queue_until_the_trainee_signs_in(server, server_app, page):
     email = "offline.expired@example.org"
     base = kept_offline(page, server, server_app, email, "Ева Истёкшая", 30, "Кружок вязания.")
@@ -212,3 +227,18 @@ def test_other_pages_offline_show_the_offline_page(server, server_app, page):
     assert "Нет соединения" in page.inner_text("main")
     page.get_by_role("link", name="Дневник практики").first.click()
     page.wait_for_url(base + "/practice")
+
+
+def test_a_photo_over_the_upload_limit_is_made_smaller_in_the_browser(server, server_app, page, tmp_path):
+    from PIL import Image
+
+    base, _accounts, _env = server
+    sign_in(page, base, new_trainee(server_app, "offline.photo@example.org", "Фёкла Фотова"))
+    big = tmp_path / "большое.png"
+    Image.frombytes("RGB", (2100, 2100), os.urandom(2100 * 2100 * 3)).save(big)  # noise: hardly compressible
+    assert big.stat().st_size > MAX_FILE_SIZE
+    page.goto(base + "/practice/new")
+    page.get_by_label("Фото или документы").set_input_files(str(big))
+    page.wait_for_function("""limit => { const file = document.getElementById("files").files[0];
+                                         return file.name === "большое.jpg" && file.size <= limit; }""",
+                           arg=MAX_FILE_SIZE)
