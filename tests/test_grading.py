@@ -18,7 +18,16 @@ from lms.grading.models import Submission
 from lms.grading.services import GradingConflict, grade_submission, save_text_answer, submit_files
 from lms.learning.services import assign_mentor, enrol_trainee
 from lms.uploads import MAX_FILE_SIZE, check_upload
-from tests.conftest import FIXTURE_COURSES, PASSWORD, count_queries, csrf_token, login, page_text, post
+from tests.conftest import (
+    FIXTURE_COURSES,
+    PASSWORD,
+    assert_error_tied,
+    count_queries,
+    csrf_token,
+    login,
+    page_text,
+    post,
+)
 
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 PNG = (b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR\x00\x00\x00\x01\x00\x00\x00\x01\x08\x06\x00\x00\x00\x1f\x15\xc4\x89"
@@ -299,22 +308,31 @@ def test_return_resubmit_and_pass_keeps_every_attempt(app, people):
     assert len(events) == 2 and events[-1].actor_id == people.mentor.id
 
 
-@pytest.mark.parametrize("decision, scores, feedback, message", [
-    ("pass", ("6", "5"), "", "«Полнота» оценивается от 0 до 5 баллов."),
-    ("pass", ("-1", "5"), "", "«Полнота» оценивается от 0 до 5 баллов."),
-    ("pass", ("abc", "5"), "", "«Полнота» оценивается от 0 до 5 баллов."),
-    ("pass", ("2", "2"), "", "ниже проходного балла"),
-    ("fail", ("5", "5"), "", "достигает проходного балла"),
-    ("pass", ("5", ""), "", "Оцените каждый критерий"),
-    ("return", ("", ""), "", "напишите отзыв"),
-    ("maybe", ("5", "5"), "", "Выберите"),
+@pytest.mark.parametrize("decision, scores, feedback, message, field", [
+    ("pass", ("6", "5"), "", "«Полнота» оценивается от 0 до 5 баллов.", "score-0"),
+    ("pass", ("-1", "5"), "", "«Полнота» оценивается от 0 до 5 баллов.", "score-0"),
+    ("pass", ("abc", "5"), "", "«Полнота» оценивается от 0 до 5 баллов.", "score-0"),
+    ("pass", ("2", "2"), "", "ниже проходного балла", "decision"),
+    ("fail", ("5", "5"), "", "достигает проходного балла", "decision"),
+    ("pass", ("5", ""), "", "Оцените каждый критерий", "score-1"),
+    ("return", ("", ""), "", "напишите отзыв", "feedback"),
+    ("maybe", ("5", "5"), "", "Выберите", "decision"),
 ])
-def test_bad_grades_get_a_clear_message_and_change_nothing(client, people, decision, scores, feedback, message):
+def test_bad_grades_get_a_clear_message_and_change_nothing(client, people, decision, scores, feedback, message,
+                                                           field):
     submission = submitted_essay(people)
     login(client, people.mentor)
     response = grade(client, submission, decision, feedback, scores)
     assert response.status_code == 400
     assert message in page_text(response)
+    if field == "feedback":
+        assert_error_tied(response, "feedback", "feedback-error", focused=True)
+    else:  # a group of options: its fieldset is described by the message, its first option has the focus
+        html = response.get_data(as_text=True)
+        group = "decision" if field == "decision" else "criterion"
+        assert f'<fieldset class="{group}" aria-describedby="{field}-error">' in html and f'id="{field}-error"' in html
+        first_option = rf'<input type="radio" name="{field}" value="[^"]*"( checked)? autofocus>'
+        assert html.count(" autofocus") == 1 and re.search(first_option, html)
     db.session.refresh(submission)
     assert (submission.status, submission.score, submission.version) == ("submitted", None, 1)
 
@@ -358,6 +376,7 @@ def test_changing_a_grade_needs_a_reason_and_is_audited(client, people):
     db.session.refresh(submission)
     refused = grade(client, submission, "pass", "Пересмотрено", ("5", "5"))
     assert refused.status_code == 400 and "укажите причину" in page_text(refused)
+    assert_error_tied(refused, "reason", "reason-error", focused=True)
     assert grade(client, submission, "pass", "Пересмотрено", ("5", "5"), reason="Апелляция").status_code == 302
     db.session.refresh(submission)
     assert (submission.status, submission.score) == ("passed", 10)

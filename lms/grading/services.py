@@ -22,7 +22,12 @@ DECISIONS = {"pass": "passed", "fail": "failed", "return": "returned"}
 
 
 class GradingError(ValueError):
-    """A request that cannot be carried out; str() is the message for the user."""
+    """A request that cannot be carried out; str() is the message for the user, `field` the form's control it is
+    about (a rubric criterion's "score-0", "decision", "feedback", "reason"), if any."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 class GradingConflict(GradingError):
@@ -285,37 +290,38 @@ def grade_submission(submission, mentor, scores, feedback, decision, expected_ve
     reason = (reason or "").strip()
     regrade = submission.status in GRADED
     if regrade and not reason:
-        raise GradingError(_l("This attempt is already graded. To change the grade, give a reason."))
+        raise GradingError(_l("This attempt is already graded. To change the grade, give a reason."), "reason")
     if decision not in DECISIONS:
-        raise GradingError(_l("Choose pass, fail or return for revision."))
+        raise GradingError(_l("Choose pass, fail or return for revision."), "decision")
     rubric = assignment.spec["rubric"]
     if len(scores) != len(rubric):
-        raise GradingError(_l("Score every criterion of the rubric."))
-    for value, criterion in zip(scores, rubric, strict=True):
+        raise GradingError(_l("Score every criterion of the rubric."), "score-0")
+    for i, (value, criterion) in enumerate(zip(scores, rubric, strict=True)):
         if value is None:
             if decision != "return":
-                raise GradingError(_l("Score every criterion of the rubric."))
+                raise GradingError(_l("Score every criterion of the rubric."), f"score-{i}")
         elif not 0 <= value <= criterion["points"]:
             raise GradingError(_l("“%(name)s” takes 0 to %(points)d points.", name=criterion["criterion"],
-                                  points=criterion["points"]))
+                                  points=criterion["points"]), f"score-{i}")
     given = [v for v in scores if v is not None]
     score = sum(given) if len(given) == len(rubric) else None
     gates = failed_gates(rubric, scores)
     if gates and decision != "return":
         raise GradingError(_l("“%(name)s” is a gate criterion: a zero on it returns the work for revision "
-                              "whatever the total.", name=gates[0]))
+                              "whatever the total.", name=gates[0]), "decision")
     pass_score = assignment.spec["pass_score"]
     if decision == "pass" and score < pass_score:
         raise GradingError(_l("%(score)d points is below the pass mark of %(pass)d: fail or return it.",
-                              score=score, **{"pass": pass_score}))
+                              score=score, **{"pass": pass_score}), "decision")
     if decision == "fail" and score >= pass_score:
         raise GradingError(_l("%(score)d points reaches the pass mark of %(pass)d: pass it or lower the scores.",
-                              score=score, **{"pass": pass_score}))
+                              score=score, **{"pass": pass_score}), "decision")
     feedback = (feedback or "").strip()
     if decision == "return" and not feedback:
-        raise GradingError(_l("Say what to revise: write feedback when returning an answer."))
+        raise GradingError(_l("Say what to revise: write feedback when returning an answer."), "feedback")
     if len(feedback) > MAX_ANSWER_LENGTH:
-        raise GradingError(_l("The feedback is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+        raise GradingError(_l("The feedback is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH),
+                           "feedback")
 
     old = {"status": submission.status, "score": submission.score, "graded_by": submission.graded_by_id}
     submission.status = DECISIONS[decision]

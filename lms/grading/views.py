@@ -233,7 +233,7 @@ def grade_page(submission_id):
         joinedload(Submission.assignment), joinedload(Submission.trainee).lazyload(User.role_rows)])
     require(submission is not None and can_grade_submission(current_user, submission))
     filters = parse_filters(request.args)
-    error = None
+    error = error_field = None
     if request.method == "POST":
         scores = [_score(request.form.get(f"score-{i}")) for i in range(len(submission.assignment.spec.get(
             "rubric", [])))]
@@ -248,7 +248,7 @@ def grade_page(submission_id):
             return redirect(url_for("grading.grade_page", submission_id=submission_id, **filters))
         except GradingError as grading_error:
             db.session.rollback()
-            error = str(grading_error)
+            error, error_field = str(grading_error), grading_error.field
         else:
             flash(_("Grade saved."), "info")
             if request.form.get("then") == "next":
@@ -264,7 +264,7 @@ def grade_page(submission_id):
     course = submission.assignment.course
     guide = url_for("learning.mentors_guide", course_slug=course.slug) if course.staff_guide_title else None
     page = render_template("grading/grade.html", submission=submission, assignment=submission.assignment, guide=guide,
-                           earlier=earlier, filters=filters, error=error, form=request.form,
+                           earlier=earlier, filters=filters, error=error, error_field=error_field, form=request.form,
                            comments=comments_on(submission=submission), now=utcnow(),
                            comment_window=COMMENT_EDIT_WINDOW)
     if opened:
