@@ -58,6 +58,7 @@
     return match && match[1];
   }
 
+  // One entry; resolves to "answered" (sent, or refused with the server's messages), "offline" or "sign-in".
   async function sendOne(entry, user, token) {
     var body = new FormData();
     entry.fields.forEach(function (pair) { body.append(pair[0], pair[1]); });
@@ -76,7 +77,7 @@
       Object.assign(entry, {state: "attention", errors: answer.errors || {}, message: answer.error || ""});
     }
     await put(entry);
-    return "sent";
+    return "answered";
   }
 
   // Sends the waiting entries of whoever is signed in now, oldest first. Resolves to "sent" (none left waiting),
@@ -93,7 +94,7 @@
       var waiting = (await entriesOf(user)).filter(function (entry) { return entry.state === "waiting"; });
       for (var i = 0; i < waiting.length; i += 1) {
         var result = await sendOne(waiting[i], user, token);
-        if (result !== "sent") { return result; }
+        if (result !== "answered") { return result; }
       }
       return "sent";
     } catch (error) {

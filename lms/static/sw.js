@@ -23,12 +23,14 @@ self.addEventListener("activate", function (event) {
   }).then(function () { return self.clients.claim(); }));
 });
 
-// Only what the signed-in trainee's own pages answered (a mentor's /practice is a redirect, never kept).
+// Only what the signed-in trainee's own pages answered (a mentor's /practice is a redirect, never kept); resolves
+// to whether it was kept.
 function keepPage(path, response) {
   if (response.ok && !response.redirected && response.type === "basic") {
-    return caches.open(PAGES).then(function (cache) { return cache.put(path, response); });
+    return caches.open(PAGES).then(function (cache) { return cache.put(path, response); })
+      .then(function () { return true; });
   }
-  return Promise.resolve();
+  return Promise.resolve(false);
 }
 
 function keepMissingPages() {
@@ -46,7 +48,9 @@ function keepMissingPages() {
 function page(event, path) {
   return fetch(event.request).then(function (response) {
     if (KEPT_PAGES.indexOf(path) >= 0) {
-      event.waitUntil(keepPage(path, response.clone()).then(path === LOG ? keepMissingPages : null));
+      event.waitUntil(keepPage(path, response.clone()).then(function (kept) {
+        return kept && path === LOG && keepMissingPages();  // after signing in, the form and the offline page too
+      }));
     }
     return response;
   }, function () {
