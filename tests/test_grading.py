@@ -24,6 +24,7 @@ from tests.conftest import (
     assert_error_tied,
     count_queries,
     csrf_token,
+    element_attributes,
     login,
     page_text,
     post,
@@ -100,6 +101,9 @@ def test_empty_answer_is_refused_and_changes_nothing(client, people):
     assert response.status_code == 400
     assert "Сначала напишите ответ." in page_text(response)
     assert db.session.scalar(select(Submission)) is None
+    answer = element_attributes(response, "answer")
+    assert answer["aria-describedby"] == "answer-error answer-length" and answer["aria-invalid"] == "true"
+    assert "autofocus" in answer and element_attributes(response, "answer-error")
 
 
 def test_submitted_answer_cannot_be_changed_by_the_trainee(client, people):
@@ -163,6 +167,7 @@ def test_bad_uploads_are_refused_and_change_nothing(client, people, name, conten
     assert response.status_code == 400
     assert message in page_text(response)
     assert db.session.scalar(select(Submission)) is None
+    assert_error_tied(response, "files", "files-error", focused=True)
 
 
 def test_exactly_ten_megabytes_is_accepted():
@@ -180,6 +185,7 @@ def test_upload_without_files(client, people):
     login(client, people.trainee)
     response = upload(client, PLAN, [])
     assert response.status_code == 400 and "Выберите хотя бы один файл." in page_text(response)
+    assert_error_tied(response, "files", "files-error", focused=True)
 
 
 def test_file_names_are_cleaned():

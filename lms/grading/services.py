@@ -70,9 +70,9 @@ def save_text_answer(trainee, assignment, text, submit):
         raise GradingError(_l("This assignment does not take a written answer."))
     text = (text or "").strip()
     if not text:
-        raise GradingError(_l("Write your answer first."))
+        raise GradingError(_l("Write your answer first."), "answer")
     if len(text) > MAX_ANSWER_LENGTH:
-        raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+        raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH), "answer")
     deadline = _open_deadline(trainee, assignment) if submit else None
     submission = _attempt_to_write(trainee, assignment)
     submission.answer_markdown = text
@@ -91,12 +91,12 @@ def save_files_draft(trainee, assignment, files, note=""):
     if assignment.kind != "file" or assignment.retired:
         raise GradingError(_l("This assignment does not take files."))
     if len(files) > MAX_FILES:
-        raise GradingError(_l("At most %(n)d files.", n=MAX_FILES))
+        raise GradingError(_l("At most %(n)d files.", n=MAX_FILES), "files")
     if len((note or "").strip()) > MAX_ANSWER_LENGTH:
-        raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH))
+        raise GradingError(_l("The answer is too long (at most %(n)d characters).", n=MAX_ANSWER_LENGTH), "note")
     existing = draft_of(trainee, assignment)
     if not files and (existing is None or not existing.files):
-        raise GradingError(_l("Choose at least one file."))
+        raise GradingError(_l("Choose at least one file."), "files")
     submission = _attempt_to_write(trainee, assignment)
     submission.answer_markdown = (note or "").strip()
     submission.answer_html = render_markdown(submission.answer_markdown)

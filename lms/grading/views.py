@@ -67,7 +67,7 @@ def _assignment_or_404(course_slug, module_slug, key):
 def assignment_page(course_slug, module_slug, key):
     course, module, assignment = _assignment_or_404(course_slug, module_slug, key)
     tracked = can_track_progress(current_user, course)
-    preview_html, draft_text, error = None, None, None
+    preview_html, draft_text, error, error_field = None, None, None, None
     picked, missing, note = {}, [], ""  # what the trainee chose and typed, kept when something is refused
     if request.method == "POST":
         require(tracked, 403)
@@ -106,13 +106,13 @@ def assignment_page(course_slug, module_slug, key):
                 return redirect(request.path + "#latest")
         except UploadError as upload_error:
             db.session.rollback()
-            error = upload_error_message(upload_error)
+            error, error_field = upload_error_message(upload_error), "files"
         except QuizIncomplete as incomplete:
             db.session.rollback()
             error, missing = str(incomplete), incomplete.missing
         except GradingError as grading_error:
             db.session.rollback()
-            error = str(grading_error)
+            error, error_field = str(grading_error), grading_error.field
     attempts = attempts_of(current_user, assignment) if tracked else []
     latest = attempts[-1] if attempts else None
     if draft_text is None and latest is not None and latest.status == "draft":
@@ -123,7 +123,8 @@ def assignment_page(course_slug, module_slug, key):
     page = render_template("grading/assignment.html", course=course, module=module, assignment=assignment,
                            tracked=tracked, attempts=attempts, latest=latest,
                            counted=counted_attempt(assignment, attempts), preview_html=preview_html,
-                           draft_text=draft_text or "", error=error, thread_of=thread_of, picked=picked,
+                           draft_text=draft_text or "", error=error, error_field=error_field, thread_of=thread_of,
+                           picked=picked,
                            missing=missing, note=note,
                            gates=failed_gates(assignment.spec.get("rubric", []), thread_of.rubric_scores)
                            if thread_of is not None and thread_of.is_graded else [],
