@@ -77,8 +77,12 @@ def test_invite_bad_input_changes_nothing(admin_client, people):
     duplicate = post(admin_client, "/admin/users/new", {"name": "X", "email": people.trainee.email,
                                                         "roles": ["trainee"]})
     assert duplicate.status_code == 400 and "уже есть" in page_text(duplicate)
+    assert_error_tied(duplicate, "email", "email-error", focused=True)
     no_role = post(admin_client, "/admin/users/new", {"name": "X", "email": "x@example.org"})
     assert "Выберите хотя бы одну роль." in page_text(no_role)
+    html = no_role.get_data(as_text=True)  # the roles' fieldset is described by it, its first box has the focus
+    assert '<fieldset aria-describedby="roles-error">' in html and 'id="roles-error"' in html
+    assert html.count(" autofocus") == 1 and 'name="roles" value="trainee" autofocus>' in html
     assert db.session.scalar(select(User).filter_by(email="x@example.org")) is None
 
 
@@ -569,14 +573,13 @@ def test_admin_corrects_a_name_and_an_e_mail(admin_client, people):
     assert (trainee.name, trainee.email) == ("Анна Соседова-Ким", "anna@example.org")
     event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "user.update"))
     assert event.actor_id == people.admin.id and event.details["email"] == ["trainee@example.org", "anna@example.org"]
-    for bad, message in (({"name": "   ", "email": "anna@example.org"}, "Укажите имя."),
-                         ({"name": "Анна", "email": people.mentor.email}, "уже есть"),
-                         ({"name": "Анна", "email": "not an address"}, "Введите правильный адрес")):
+    for bad, message, field in (({"name": "   ", "email": "anna@example.org"}, "Укажите имя.", "name"),
+                                ({"name": "Анна", "email": people.mentor.email}, "уже есть", "email"),
+                                ({"name": "Анна", "email": "not an address"}, "Введите правильный адрес", "email")):
         refused = post(admin_client, url, {"action": "profile", **bad}, token_from=url)
         assert refused.status_code == 400 and message in page_text(refused), bad
         assert bad["email"] in refused.get_data(as_text=True)  # what was typed stays in the form
-        assert_error_tied(refused, "name", "profile-error", focused=True)
-        assert_error_tied(refused, "email", "profile-error", focused=False)
+        assert_error_tied(refused, field, "profile-error", focused=True)
     trainee = db.session.get(User, people.trainee.id)
     assert (trainee.name, trainee.email) == ("Анна Соседова-Ким", "anna@example.org")
 

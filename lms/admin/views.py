@@ -101,7 +101,7 @@ def users():
 def invite_user():
     """Create an account; the link to set a password is e-mailed when mail is configured, and stays on the
     person's page, to copy, until it is used or expires."""
-    error = None
+    error = error_field = None
     if request.method == "POST":
         try:
             user = create_user(request.form.get("email"), request.form.get("name"), request.form.getlist("roles"),
@@ -117,8 +117,8 @@ def invite_user():
             return redirect(url_for("admin.user_page", user_id=user.id))
         except AccountError as account_error:
             db.session.rollback()
-            error = str(account_error)
-    return render_template("admin/invite.html", roles=ROLES, error=error,
+            error, error_field = str(account_error), account_error.field
+    return render_template("admin/invite.html", roles=ROLES, error=error, error_field=error_field,
                            form=request.form if error else {}), 400 if error else 200
 
 
@@ -167,7 +167,7 @@ def user_page(user_id):
             return redirect(request.path)
         except AccountError as account_error:
             db.session.rollback()
-            errors["profile"] = str(account_error)
+            errors["profile"], errors["profile_field"] = str(account_error), account_error.field
         except AdminError as admin_error:
             db.session.rollback()
             flash(str(admin_error), "error")

@@ -19,7 +19,12 @@ from lms.inputs import too_long
 
 
 class AccountError(ValueError):
-    """A request about an account that cannot be carried out; the message is shown to the user."""
+    """A request about an account that cannot be carried out; the message is shown to the user, `field` names the
+    form's control it is about ("name", "email", "roles"), if any."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
 
 
 def _hasher():
@@ -60,7 +65,7 @@ def create_user(email, name, roles, password=None, actor=None):
     roles = sorted(set(roles))
     unknown = [r for r in roles if r not in ROLES]
     if unknown or not roles:
-        raise AccountError(_l("Choose at least one role."))
+        raise AccountError(_l("Choose at least one role."), "roles")
     user = User(email=email, name=name, role_rows=[UserRole(role=r) for r in roles])
     if password is not None:
         validate_password(password)
@@ -75,9 +80,9 @@ def clean_name(name):
     """A person's full name as certificates print it: trimmed, inner runs of spaces made one."""
     name = " ".join((name or "").split())
     if not name:
-        raise AccountError(_l("A name is required."))
+        raise AccountError(_l("A name is required."), "name")
     if too_long(name, User.name):
-        raise AccountError(_l("The name is too long (at most %(n)d characters).", n=User.name.type.length))
+        raise AccountError(_l("The name is too long (at most %(n)d characters).", n=User.name.type.length), "name")
     return name
 
 
@@ -85,10 +90,10 @@ def clean_email(email, user=None):
     """A valid e-mail address no other account uses (user: the account it is for, which may keep its own)."""
     email = normalize_email(email)
     if "@" not in email or len(email) > 254 or any(ch.isspace() for ch in email):
-        raise AccountError(_l("Enter a valid e-mail address."))
+        raise AccountError(_l("Enter a valid e-mail address."), "email")
     holder = find_user_by_email(email)
     if holder is not None and (user is None or holder.id != user.id):
-        raise AccountError(_l("A user with the e-mail %(email)s already exists.", email=email))
+        raise AccountError(_l("A user with the e-mail %(email)s already exists.", email=email), "email")
     return email
 
 
