@@ -74,6 +74,7 @@ def create_app(config):
     from lms.notifications.views import bp as notifications_bp
     from lms.offline.views import bp as offline_bp
     from lms.partners.views import bp as partners_bp
+    from lms.placements.views import bp as placements_bp
     from lms.practice.views import bp as practice_bp
     from lms.reports.views import bp as reports_bp
     from lms.schedule.views import bp as schedule_bp
@@ -90,6 +91,7 @@ def create_app(config):
     app.register_blueprint(discussions_bp)
     app.register_blueprint(offline_bp)
     app.register_blueprint(partners_bp)
+    app.register_blueprint(placements_bp)
     app.cli.add_command(lms_cli)
 
     app.add_url_rule("/health", "health", health)

@@ -101,3 +101,11 @@ def search_term(value, column):
     """A search term, trimmed and cut to what the column holds: nothing longer can match, and SQLite refuses a LIKE
     pattern over 50,000 characters."""
     return (value or "").strip()[:column.type.length]
+
+
+class InvalidFields(ValueError):
+    """Field-by-field problems of a form a service refused: {field name: message}; nothing was saved."""
+
+    def __init__(self, errors):
+        super().__init__("; ".join(str(m) for m in errors.values()))
+        self.errors = errors

@@ -74,6 +74,12 @@ SESSION_KIND_LABELS = {
     "other": _l("other"),
 }
 
+PLACEMENT_STATUS_LABELS = {
+    "requested": _l("requested, waiting for a mentor"),
+    "approved": _l("approved"),
+    "declined": _l("declined"),
+}
+
 ATTENDANCE_LABELS = {
     "present": _l("present"),
     "late": _l("late"),
@@ -98,6 +104,7 @@ def label_filters():
         "audience_label": lambda code: AUDIENCE_LABELS.get(code, code),
         "session_kind_label": lambda code: SESSION_KIND_LABELS.get(code, code),
         "attendance_label": lambda code: ATTENDANCE_LABELS.get(code, code),
+        "placement_status_label": lambda code: PLACEMENT_STATUS_LABELS.get(code, code),
     }
 
 

@@ -185,3 +185,21 @@ def can_view_cohort(user, cohort):
 def can_view_partner(user, partner):
     """Anyone sees a published partner; administrators also one they are still preparing."""
     return partner.published or (user.is_authenticated and user.is_admin)
+
+
+def can_view_placement(user, placement):
+    """The trainee placed, the cohort's mentors and administrators."""
+    return user.id == placement.trainee_id or user.is_admin or mentors_cohort(user, placement.cohort_id)
+
+
+def can_decide_placement(user, placement):
+    return placement.status == "requested" and (user.is_admin or mentors_cohort(user, placement.cohort_id))
+
+
+def can_write_agreement(user, placement):
+    """The learning agreement's goals: the trainee placed, while the placement stands."""
+    return user.id == placement.trainee_id and placement.status != "declined"
+
+
+def can_approve_agreement(user, placement):
+    return user.is_admin or mentors_cohort(user, placement.cohort_id)

@@ -15,8 +15,10 @@ from lms.discussions.models import DiscussionPost
 from lms.discussions.services import add_comment, post_announcement, start_thread
 from lms.extensions import db
 from lms.grading.services import save_text_answer, submit_files
+from lms.learning.models import Enrolment
 from lms.notifications.models import Notification
 from lms.partners.services import save_partner, set_partner_published
+from lms.placements.services import PlacementData, request_placement
 from lms.practice.services import EntryData, save_practice_entry
 from lms.schedule.services import SessionData, schedule_sessions
 from lms.uploads import check_upload
@@ -106,6 +108,10 @@ ROUTES = {
     "partners.new_partner": ("admin", "GET", "/admin/partners/new"),
     "partners.edit_partner": ("admin", "GET", "/admin/partners/{site}"),
     "partners.import_partners_page": ("admin", "GET", "/admin/partners/import"),
+    "placements.placements": ("signed-in", "GET", "/placements"),
+    "placements.new_placement": ("signed-in", "GET", "/placements/new"),
+    "placements.placement_page": ("trainee-record", "GET", "/placements/{placement}"),
+    "placements.agree": ("public", "GET", "/agreements/not-a-token"),
     "notifications.inbox": ("signed-in", "GET", "/notifications"),
     "notifications.open_notification": ("own-notification", "GET", "/notifications/{notification}"),
     "notifications.read_notification": ("own-notification", "POST", "/notifications/{notification}/read"),
@@ -146,6 +152,7 @@ EXTRA_REQUESTS = [
                                                                  "version": "1", "score-0": "", "score-1": ""}),
     ("own-entry-write", "POST", "/practice/{entry}", {"action": "withdraw"}),
     ("admin-write", "POST", "/admin/partners/{site}", {"action": "unpublish"}),
+    ("cohort-staff-write", "POST", "/placements/{placement}", {"action": "approve"}),
 ]
 
 # What each visitor gets, per class. "login" means a redirect to the sign-in page. "trainee" is in the
@@ -180,6 +187,7 @@ EXPECTED = {
     "mentor-own": dict(anonymous="login", trainee=403, other=403, mentor=(200, 302), other_mentor=404, admin=403),
     "admin": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=403, admin=200),
     "admin-write": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=403, admin=302),
+    "cohort-staff-write": dict(anonymous="login", trainee=403, other=404, mentor=302, other_mentor=404, admin=302),
     "cohort-admin-write": dict(anonymous="login", trainee=403, other=403, mentor=403, other_mentor=404, admin=302),
     "trainee-only": dict(anonymous="login", trainee=200, other=200, mentor=403, other_mentor=403, admin=403),
 }
@@ -213,6 +221,10 @@ def samples(people):
     text = save_text_answer(people.trainee, assignment("intro-essay"), "Ответ", submit=True)
     site = save_partner(None, "Центр", "centre", latitude="55.7424", longitude="37.4829")
     set_partner_published(site, True, people.admin)
+    enrolment = db.session.scalar(db.select(Enrolment).filter_by(trainee_id=people.trainee.id))
+    placement = request_placement(people.trainee, PlacementData(
+        enrolment=enrolment, site=site, starts_on=local_today(), ends_on=local_today() + timedelta(days=30),
+        planned_hours=40, supervisor_name="Ольга", supervisor_email="olga@example.org"))
     entry = save_practice_entry(people.trainee, EntryData(
         cohort=people.cohort, site=site, date=local_today() - timedelta(days=1), duration_minutes=60,
         activity_type="workshop_class", description="Занятие", reflection="Итоги"),
@@ -232,7 +244,8 @@ def samples(people):
     return {"comment": comment.id, "announcement": announcement.id, "thread": thread.id, "post": post_id,
             "session": session.id, "notification": notification, "certificate": certificate.id,
             "course": people.course.id, "file": upload.files[0].id, "submission": text.id, "entry": entry.id,
-            "site": site.id, "slug": site.slug, "attachment": entry.attachments[0].id, "trainee": people.trainee.id,
+            "site": site.id, "slug": site.slug, "placement": placement.id, "attachment": entry.attachments[0].id,
+            "trainee": people.trainee.id,
             "cohort": people.cohort.id}
 
 

@@ -17,6 +17,7 @@ from lms.grading.models import Submission
 from lms.i18n import content_sentence, content_text
 from lms.labels import REPEAT_LABELS, ROLE_LABELS, SITE_KIND_LABELS, STATUS_LABELS
 from lms.learning.models import Cohort
+from lms.placements.models import Placement
 from lms.practice.models import PracticeEntry, PracticeSite
 from lms.schedule.models import CohortSession
 
@@ -51,6 +52,13 @@ ACTION_LABELS = {
     "partner.publish": _l("published a partner on the map"),
     "partner.unpublish": _l("took a partner off the map"),
     "partner.import": _l("imported partners from a file"),
+    "placement.request": _l("asked for a placement"),
+    "placement.assign": _l("assigned a placement"),
+    "placement.approve": _l("approved a placement"),
+    "placement.decline": _l("declined a placement"),
+    "agreement.submit": _l("sent learning goals to the mentor"),
+    "agreement.approve": _l("approved learning goals"),
+    "agreement.agree": _l("the site supervisor agreed to learning goals"),
     "session.schedule": _l("scheduled a session"),
     "session.update": _l("changed a session"),
     "session.cancel": _l("cancelled a session"),
@@ -72,7 +80,8 @@ ACTION_LABELS = {
 KIND_LABELS = {
     "user": _l("accounts"), "cohort": _l("cohorts"), "certificate": _l("certificates"), "submission": _l("grades"),
     "practice": _l("practice entries"), "practice_site": _l("practice sites"),
-    "partner": _l("partners"), "session": _l("sessions"),
+    "partner": _l("partners"), "placement": _l("placements"),
+    "agreement": _l("learning agreements"), "session": _l("sessions"),
     "deadline": _l("due dates"), "announcement": _l("announcements"), "discussion": _l("discussions"),
     "curriculum": _l("curriculum"),
 }
@@ -144,6 +153,10 @@ def _names():
                              lambda i, _x: url_for("practice.entry_page", entry_id=i)),
         "practice_sites": (select(PracticeSite.id, PracticeSite.name, null()),
                            lambda i, _x: url_for("partners.edit_partner", partner_id=i)),
+        "placements": (select(Placement.id, PracticeSite.name, trainee.c.name)
+                       .join(PracticeSite, PracticeSite.id == Placement.site_id)
+                       .join(trainee, trainee.c.id == Placement.trainee_id),
+                       lambda i, _x: url_for("placements.placement_page", placement_id=i)),
         "cohort_sessions": (select(CohortSession.id, CohortSession.title, null()),
                             lambda i, _x: url_for("schedule.session_page", session_id=i)),
     }
@@ -176,6 +189,9 @@ def describe_objects(events, session):
         elif kind == "practice_entries":
             text, url = content_sentence(_("practice entry of %(name)s on %(day)s"), name=content_text(extra),
                                          day=name), link(object_id, extra)
+        elif kind == "placements":
+            text, url = content_sentence(_("placement of %(name)s at %(partner)s"), name=content_text(extra),
+                                         partner=content_text(name)), link(object_id, extra)
         else:
             text, url = content_text(name), link(object_id, extra)
         described[(kind, str(object_id))] = (text, url)

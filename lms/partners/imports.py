@@ -31,6 +31,7 @@ COLUMNS = {
     "contact_name": ("contact person", "контактное лицо"),
     "contact_email": ("contact e-mail", "e-mail контакта", "contact email", "почта контакта"),
     "active": ("hosts practice", "принимает на практику", "практика"),
+    "capacity": ("places", "мест", "вместимость"),
 }
 YES = {"yes", "да", "1", "true", "+"}
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from lms.audit import record_event
 from lms.extensions import db
-from lms.inputs import too_long
+from lms.inputs import InvalidFields, too_long
 from lms.practice.models import SITE_KINDS, PracticeSite
 from lms.rendering import render_markdown
 
@@ -33,12 +33,8 @@ TRANSLIT = dict(zip("абвгдеёжзийклмнопрстуфхцчшщъы�
     "a b v g d e e zh z i i k l m n o p r s t u f kh ts ch sh shch  y  e iu ia").split(" "), strict=True))
 
 
-class PartnerInvalid(ValueError):
-    """Field-by-field problems: {field name: message}; nothing was saved."""
-
-    def __init__(self, errors):
-        super().__init__("; ".join(str(m) for m in errors.values()))
-        self.errors = errors
+class PartnerInvalid(InvalidFields):
+    """A partner's fields that cannot be saved."""
 
 
 def slug_from(name):
@@ -98,6 +94,10 @@ def check_partner(fields, partner=None):
         errors["longitude" if clean["longitude"] is None else "latitude"] = _l(
             "Give both coordinates, or neither (the partner is then listed but not on the map).")
     clean["active"] = bool(fields.get("active"))
+    capacity = str(fields.get("capacity") if fields.get("capacity") is not None else "").strip()
+    clean["capacity"] = int(capacity) if capacity.isascii() and capacity.isdigit() and len(capacity) <= 3 else None
+    if capacity and not (clean["capacity"] and clean["capacity"] >= 1):
+        errors["capacity"] = _l("Places are a whole number from 1 to 999, or empty for no limit.")
     typed_slug = str(fields.get("slug") or "").strip().lower()
     if typed_slug and not (SLUG.match(typed_slug) and not too_long(typed_slug, PracticeSite.slug)):
         errors["slug"] = _l("Latin letters, digits and single hyphens, at most %(n)d characters.",
@@ -134,7 +134,8 @@ def save_partner(actor, name, kind, partner=None, **fields):
     """Create a partner, or update `partner`, from text as typed; PartnerInvalid with every problem otherwise.
     Fields not given keep their value on an update (the practice log's callers give only a few)."""
     if partner is not None:
-        current = {key: getattr(partner, key) for key in (*TEXT_FIELDS, "slug", "latitude", "longitude", "active")}
+        current = {key: getattr(partner, key) for key in (*TEXT_FIELDS, "slug", "latitude", "longitude", "active",
+                                                          "capacity")}
         current.update(offer=partner.offer_markdown, for_trainees=partner.for_trainees_markdown)
         fields = {**current, **fields}
     fields.setdefault("active", True)
@@ -143,7 +144,7 @@ def save_partner(actor, name, kind, partner=None, **fields):
     if created:
         partner = PracticeSite()
         db.session.add(partner)
-    for key in (*TEXT_FIELDS, "kind", "slug", "latitude", "longitude", "active"):
+    for key in (*TEXT_FIELDS, "kind", "slug", "latitude", "longitude", "active", "capacity"):
         setattr(partner, key, clean[key])
     partner.offer_markdown, partner.offer_html = clean["offer"], render_markdown(clean["offer"])
     partner.for_trainees_markdown = clean["for_trainees"]

@@ -15,7 +15,7 @@ from lms.spreadsheets import CsvImportError, decode_csv, import_upload
 
 bp = Blueprint("partners", __name__)
 FORM_FIELDS = ("name", "slug", "kind", "address", "district", "latitude", "longitude", "offer", "for_trainees",
-               "public_phone", "website", "contact_name", "contact_email")
+               "public_phone", "website", "contact_name", "contact_email", "capacity")
 
 
 def map_settings():

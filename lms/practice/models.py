@@ -33,6 +33,8 @@ class PracticeSite(db.Model):
     contact_name = db.Column(db.String(200), nullable=False, default="")
     contact_email = db.Column(db.String(254), nullable=False, default="")
     active = db.Column(db.Boolean, nullable=False, default=True)
+    # Trainees it takes at once (placements whose periods overlap); None: no limit.
+    capacity = db.Column(db.Integer)
     published = db.Column(db.Boolean, nullable=False, default=False, index=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 

@@ -20,8 +20,13 @@
   function setUp(element) {
     var box = element.closest("[data-map-box]");
     box.hidden = false;
-    var map = L.map(element, { scrollWheelZoom: false }).setView(FILYOVSKY_PARK, 14);
-    var tiles = L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: element.dataset.attribution });
+    var map = L.map(element, { scrollWheelZoom: false, zoomControl: false }).setView(FILYOVSKY_PARK, 14);
+    L.control.zoom({ zoomInTitle: element.dataset.zoomIn, zoomOutTitle: element.dataset.zoomOut }).addTo(map);
+    map.attributionControl.setPrefix('<a href="https://leafletjs.com" lang="en">Leaflet</a>');
+    var attribution = document.createElement("span");
+    attribution.lang = "en";
+    attribution.textContent = element.dataset.attribution;
+    var tiles = L.tileLayer(element.dataset.tiles, { maxZoom: 19, attribution: attribution.outerHTML });
     var failed = box.querySelector("[data-tiles-failed]");
     tiles.on("tileerror", function () { failed.hidden = false; });
     tiles.addTo(map);
@@ -36,6 +41,7 @@
         .then(function (response) { return response.json(); })
         .then(function (collection) {
           var layer = L.geoJSON(collection, {
+            pointToLayer: function (feature, at) { return L.marker(at, { alt: feature.properties.name }); },
             onEachFeature: function (feature, item) { item.bindPopup(popup(feature)); }
           }).addTo(map);
           if (collection.features.length) { map.fitBounds(layer.getBounds(), { padding: [24, 24], maxZoom: 16 }); }
