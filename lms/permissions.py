@@ -203,3 +203,8 @@ def can_write_agreement(user, placement):
 
 def can_approve_agreement(user, placement):
     return user.is_admin or mentors_cohort(user, placement.cohort_id)
+
+
+def can_respond_to_evaluation(user, evaluation):
+    """The trainee placed, once the supervisor has given the evaluation."""
+    return user.id == evaluation.placement.trainee_id and evaluation.submitted_at is not None

@@ -112,6 +112,7 @@ ROUTES = {
     "placements.new_placement": ("signed-in", "GET", "/placements/new"),
     "placements.placement_page": ("trainee-record", "GET", "/placements/{placement}"),
     "placements.agree": ("public", "GET", "/agreements/not-a-token"),
+    "placements.evaluate": ("public", "GET", "/evaluations/not-a-token"),
     "notifications.inbox": ("signed-in", "GET", "/notifications"),
     "notifications.open_notification": ("own-notification", "GET", "/notifications/{notification}"),
     "notifications.read_notification": ("own-notification", "POST", "/notifications/{notification}/read"),

@@ -189,6 +189,8 @@ def test_goals_written_approved_and_agreed_once_through_the_link(app, people, wo
     url = f"/placements/{placement.id}"
     trainee = app.test_client()
     login(trainee, people.trainee)
+    html = trainee.get(url).get_data(as_text=True)
+    assert html.count('value="goals"') == 1 and "<title>Практика · " in html
     assert post(trainee, url, goals_form()).status_code == 302
     mentor = app.test_client()
     login(mentor, people.mentor)
@@ -258,3 +260,117 @@ def test_only_the_trainee_writes_goals_and_only_staff_approve(app, people, works
     login(trainee, people.trainee)
     post(trainee, url, goals_form())
     assert post(trainee, url, {"action": "approve_agreement"}).status_code == 403
+
+
+# --- evaluations (item 9) ---------------------------------------------------------------------------
+
+def agreed_placement(people, workshop):
+    from lms.placements.agreements import agree_agreement, approve_agreement, save_agreement
+
+    placement = assign_placement(data(people, workshop), people.mentor)
+    agreement = save_agreement(placement, people.trainee, [(f"Цель {i}", OUTCOMES[0]) for i in range(1, 4)])
+    approve_agreement(agreement, people.mentor)
+    agree_agreement(agreement, "Ольга")
+    db.session.commit()
+    return placement
+
+
+def evaluation_link(client, url, kind):
+    import re
+
+    html = client.get(url).get_data(as_text=True)
+    return re.search(rf'id="evaluation-link-{kind}"[^>]*value="http://localhost(/evaluations/[^"]+)"', html).group(1)
+
+
+def test_supervisor_evaluates_once_and_the_trainee_responds(app, people, workshop):
+    from lms.placements.models import PlacementEvaluation
+
+    placement = agreed_placement(people, workshop)
+    url = f"/placements/{placement.id}"
+    mentor = app.test_client()
+    login(mentor, people.mentor)
+    assert post(mentor, url, {"action": "request_evaluation", "kind": "final"}).status_code == 302
+    link = evaluation_link(mentor, url, "final")
+    supervisor = app.test_client()
+    form = supervisor.get(link)
+    assert form.status_code == 200 and "3 — уверенный уровень" in page_text(form)
+    missing = post(supervisor, link, {"goal-1": "4", "goal-2": "3", "recommendation": ""})
+    assert missing.status_code == 400 and "Выберите уровень для этой цели." in page_text(missing)
+    assert "Напишите рекомендацию." in page_text(missing)
+    assert db.session.scalar(select(PlacementEvaluation.submitted_at)) is None
+    done = post(supervisor, link, {"goal-1": "4", "goal-2": "3", "goal-3": "3", "strengths": "Ведёт встречи",
+                                   "areas": "Планирование", "recommendation": "Рекомендую"})
+    assert done.status_code == 200
+    evaluation = db.session.scalar(select(PlacementEvaluation))
+    assert (evaluation.level, evaluation.ratings["1"], evaluation.nonce) == (3, 4, None)
+    assert supervisor.get(link).status_code == 400  # used
+    trainee = app.test_client()
+    login(trainee, people.trainee)
+    assert "Рекомендую" in page_text(trainee.get(url))
+    assert post(trainee, url, {"action": "respond", "kind": "final", "response": "Спасибо"}).status_code == 302
+    assert "Спасибо" in page_text(mentor.get(url))
+    assert post(mentor, url, {"action": "respond", "kind": "final", "response": "Чужой ответ"}).status_code == 403
+
+
+def test_evaluation_needs_agreed_goals_and_refuses_old_and_forged_links(app, people, workshop):
+    from lms.placements.agreements import agree_agreement, approve_agreement, save_agreement
+    from lms.placements.evaluations import EVALUATION_LINK_DAYS, EvaluationInvalid, request_evaluation
+
+    placement = assign_placement(data(people, workshop), people.mentor)
+    db.session.commit()
+    with pytest.raises(EvaluationInvalid):
+        request_evaluation(placement, "midterm", people.mentor)
+    agreement = save_agreement(placement, people.trainee, [(f"Цель {i}", OUTCOMES[0]) for i in range(1, 4)])
+    approve_agreement(agreement, people.mentor)
+    agree_agreement(agreement, "Ольга")
+    token = request_evaluation(placement, "midterm", people.mentor)
+    db.session.commit()
+    client = app.test_client()
+    assert client.get(f"/evaluations/{token}").status_code == 200
+    assert client.get(f"/evaluations/{token[:-2]}xx").status_code == 400
+    newer = request_evaluation(placement, "midterm", people.mentor)
+    db.session.commit()
+    assert client.get(f"/evaluations/{token}").status_code == 400
+    assert client.get(f"/evaluations/{newer}").status_code == 200
+    evaluation = placement.evaluations[0]
+    evaluation.requested_at -= timedelta(days=EVALUATION_LINK_DAYS + 1)
+    db.session.commit()
+    assert client.get(f"/evaluations/{newer}").status_code == 400
+
+
+def test_a_course_can_require_a_final_evaluation_of_at_least_a_level(app, people, workshop):
+    from lms.certificates.eligibility import eligibility_of
+    from lms.placements.evaluations import request_evaluation, submit_evaluation
+
+    people.course.certificate = {**(people.course.certificate or {}), "placement_evaluation": 3}
+    db.session.commit()
+
+    def requirement():
+        return next(r for r in eligibility_of(people.trainee, people.course).requirements
+                    if r.kind == "placement_evaluation")
+
+    assert not requirement().done and requirement().need == 3
+    client = app.test_client()
+    login(client, people.trainee)
+    assert "Итоговая оценка практики: ещё не дана (нужен уровень 3)" in page_text(client.get("/certificates"))
+    placement = agreed_placement(people, workshop)
+    request_evaluation(placement, "final", people.mentor)
+    evaluation = placement.evaluations[0]
+    submit_evaluation(evaluation, {1: 4, 2: 2, 3: 4}, "", "", "Рекомендую")
+    db.session.commit()
+    assert evaluation.level == 2 and not requirement().done
+    evaluation.level = 3  # the supervisor's ratings as if every goal reached level 3
+    db.session.commit()
+    assert requirement().done
+    assert "Итоговая оценка практики: уровень 3 из необходимых 3" in page_text(client.get("/certificates"))
+
+
+def test_the_loader_checks_the_evaluation_level(tmp_path):
+    from lms.curriculum.loader import load_curriculum
+
+    folder = tmp_path / "courses" / "c"
+    folder.mkdir(parents=True)
+    (folder / "course.md").write_text('---\ntitle: "Курс"\nslug: c\nlanguage: ru\ncertificate:\n'
+                                      '  placement_evaluation: 5\n---\nОбзор.\n', encoding="utf-8")
+    _courses, problems = load_curriculum(tmp_path / "courses", render=False)
+    assert any("placement_evaluation" in str(problem) for problem in problems)

@@ -59,6 +59,9 @@ ACTION_LABELS = {
     "agreement.submit": _l("sent learning goals to the mentor"),
     "agreement.approve": _l("approved learning goals"),
     "agreement.agree": _l("the site supervisor agreed to learning goals"),
+    "evaluation.request": _l("asked the site supervisor for an evaluation"),
+    "evaluation.submit": _l("the site supervisor gave an evaluation"),
+    "evaluation.respond": _l("responded to an evaluation"),
     "session.schedule": _l("scheduled a session"),
     "session.update": _l("changed a session"),
     "session.cancel": _l("cancelled a session"),
@@ -81,7 +84,7 @@ KIND_LABELS = {
     "user": _l("accounts"), "cohort": _l("cohorts"), "certificate": _l("certificates"), "submission": _l("grades"),
     "practice": _l("practice entries"), "practice_site": _l("practice sites"),
     "partner": _l("partners"), "placement": _l("placements"),
-    "agreement": _l("learning agreements"), "session": _l("sessions"),
+    "agreement": _l("learning agreements"), "evaluation": _l("placement evaluations"), "session": _l("sessions"),
     "deadline": _l("due dates"), "announcement": _l("announcements"), "discussion": _l("discussions"),
     "curriculum": _l("curriculum"),
 }

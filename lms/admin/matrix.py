@@ -9,7 +9,12 @@ from sqlalchemy import func, literal, null, select, union_all
 from sqlalchemy.orm import lazyload, load_only
 
 from lms.auth.models import User
-from lms.certificates.eligibility import approved_practice, attendance_counts, eligibility_from
+from lms.certificates.eligibility import (
+    approved_practice,
+    attendance_counts,
+    eligibility_from,
+    final_evaluation_levels,
+)
 from lms.certificates.models import Certificate
 from lms.curriculum.models import Assignment, Module
 from lms.discussions.models import DiscussionPost, DiscussionThread
@@ -163,11 +168,12 @@ def cohort_matrix(cohort, sort="name", trainee_ids=None, practice=None):
             rows[trainee_id].history[assignment_id] = attempts
     module_ids = [m.id for m in modules]
     attendance = attendance_counts(course, list(rows))  # a query only when the course asks for attendance
+    evaluations = final_evaluation_levels(course, list(rows))  # and one when it asks for a final evaluation
     for row in rows.values():
         row.read = [m in row.done for m in module_ids]
         row.cells = [row.attempts.get(a) for a in shown]
         row.eligibility = eligibility_from(course, row.trainee.id, by_key, grouped,
                                            (practice or {}).get(row.trainee.id, (0, 0)),
-                                           attendance.get(row.trainee.id))
+                                           attendance.get(row.trainee.id), evaluations.get(row.trainee.id))
     ordered = sorted(rows.values(), key=SORTS.get(sort, SORTS["name"]))
     return Matrix(modules=modules, assignments=assignments, rows=ordered)

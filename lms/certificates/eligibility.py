@@ -1,7 +1,8 @@
 """Who may receive a course's certificate: the one place the dashboard, admin pages and issuing ask.
 
 Rules come from `certificate:` in course.md: required assignments passed, approved practice hours,
-a minimum number of different kinds of practice activity, and a share of the cohort's sessions attended.
+a minimum number of different kinds of practice activity, a share of the cohort's sessions attended, and a final
+placement evaluation of at least a level.
 """
 from dataclasses import dataclass, field
 
@@ -13,13 +14,14 @@ from lms.extensions import db
 from lms.grading.models import Submission
 from lms.grading.services import counted_attempt
 from lms.learning.models import Cohort, Enrolment
+from lms.placements.models import Placement, PlacementEvaluation
 from lms.practice.models import PracticeTraineeTotal
 from lms.schedule.models import Attendance, CohortSession
 
 
 @dataclass
 class Requirement:
-    kind: str  # "assignment", "hours", "activity_types" or "attendance"
+    kind: str  # "assignment", "hours", "activity_types", "attendance" or "placement_evaluation"
     label: str  # assignment title; empty for the others
     done: bool
     have: float = 0
@@ -53,13 +55,28 @@ def compute_eligibility(course, trainee_ids):
         Submission.status != "draft").order_by(Submission.attempt)).all() if assignments and trainee_ids else []
     practice = approved_practice(course, trainee_ids) if trainee_ids else {}
     attendance = attendance_counts(course, trainee_ids)
+    evaluations = final_evaluation_levels(course, trainee_ids)
 
     grouped = {}
     for attempt in attempts:
         grouped.setdefault((attempt.trainee_id, attempt.assignment_id), []).append(attempt)
     return {trainee_id: eligibility_from(course, trainee_id, by_key, grouped, practice.get(trainee_id, (0, 0)),
-                                         attendance.get(trainee_id))
+                                         attendance.get(trainee_id), evaluations.get(trainee_id))
             for trainee_id in trainee_ids}
+
+
+def final_evaluation_levels(course, trainee_ids):
+    """{trainee id: the best level of a final placement evaluation in the course's cohorts}, in one query, when the
+    course asks for one (`certificate.placement_evaluation`)."""
+    if not (course.certificate or {}).get("placement_evaluation") or not trainee_ids:
+        return {}
+    return dict(db.session.execute(
+        select(Placement.trainee_id, func.max(PlacementEvaluation.level))
+        .join(PlacementEvaluation, PlacementEvaluation.placement_id == Placement.id)
+        .where(PlacementEvaluation.kind == "final", PlacementEvaluation.submitted_at.is_not(None),
+               Placement.cohort_id.in_(select(Cohort.id).where(Cohort.course_id == course.id)),
+               Placement.trainee_id.in_(trainee_ids))
+        .group_by(Placement.trainee_id)).all())
 
 
 def attendance_counts(course, trainee_ids):
@@ -109,10 +126,10 @@ def practice_by_activity(course, trainee_id):
         .group_by(totals.activity_type).order_by(totals.activity_type)).all())
 
 
-def eligibility_from(course, trainee_id, by_key, grouped, practice, attendance=None):
+def eligibility_from(course, trainee_id, by_key, grouped, practice, attendance=None, evaluation_level=None):
     """The certificate rules applied to what is already loaded: by_key {assignment key: Assignment}, grouped
     {(trainee id, assignment id): attempts oldest first}, practice (approved minutes, kinds of activity),
-    attendance (sessions attended, sessions that count) when the course asks for it."""
+    attendance (sessions attended, sessions that count) and the final evaluation's level when the course asks."""
     rules = course.certificate or {}
     need_hours, need_kinds = rules.get("practice_hours", 0), rules.get("min_activity_types", 0)
     minutes, kinds = practice
@@ -133,6 +150,10 @@ def eligibility_from(course, trainee_id, by_key, grouped, practice, attendance=N
         share = attended / counted if counted else 1.0
         item.requirements.append(Requirement("attendance", "", share >= need_share, round(share * 100),
                                              round(need_share * 100)))
+    need_level = rules.get("placement_evaluation")
+    if need_level:
+        item.requirements.append(Requirement("placement_evaluation", "", (evaluation_level or 0) >= need_level,
+                                             evaluation_level or 0, need_level))
     return item
 
 

@@ -32,7 +32,7 @@ STABLE_ID = re.compile(r"^[a-z0-9][a-z0-9-]{0,79}$")
 KINDS = ("text", "file", "quiz")
 
 COURSE_KEYS = {"title", "slug", "language", "certificate", "sessions"}
-CERTIFICATE_KEYS = {"required_assignments", "practice_hours", "min_activity_types", "attendance"}
+CERTIFICATE_KEYS = {"required_assignments", "practice_hours", "min_activity_types", "attendance", "placement_evaluation"}
 MODULE_KEYS = {"title", "outcomes", "estimated_minutes", "assignments", "practice", "files"}
 ASSIGNMENT_KEYS = {"id", "title", "kind", "prompt", "rubric", "pass_score", "questions", "attempts",
                    "counts", "retired", "due_week", "words"}
@@ -524,6 +524,11 @@ def _load_certificate(source, certificate, modules, check_ids):
         share = certificate["attendance"]
         if isinstance(share, bool) or not isinstance(share, int | float) or not 0 < share <= 1:
             source.error(path + ("attendance",), "'attendance' must be a share of sessions from 0 to 1, e.g. 0.8")
+    if "placement_evaluation" in certificate:
+        level = certificate["placement_evaluation"]
+        if isinstance(level, bool) or not isinstance(level, int) or not 1 <= level <= 4:
+            source.error(path + ("placement_evaluation",),
+                         "'placement_evaluation' must be the lowest level of the final evaluation, from 1 to 4")
     return certificate
 
 

@@ -70,3 +70,33 @@ class LearningGoal(db.Model):
     position = db.Column(db.Integer, primary_key=True)
     text = db.Column(db.Text, nullable=False)
     outcome = db.Column(db.String(500), nullable=False)
+
+
+EVALUATION_KINDS = ("midterm", "final")
+EVALUATION_LEVELS = (1, 2, 3, 4)
+
+
+class PlacementEvaluation(db.Model):
+    """The site supervisor's midterm or final evaluation of the agreed goals, given through a single-use link."""
+
+    __tablename__ = "placement_evaluations"
+    __table_args__ = (db.UniqueConstraint("placement_id", "kind"),)
+
+    id = db.Column(db.Integer, primary_key=True)
+    placement_id = db.Column(db.Integer, db.ForeignKey("placements.id", ondelete="CASCADE"), nullable=False)
+    kind = db.Column(db.String(10), nullable=False)
+    agreement_id = db.Column(db.Integer, db.ForeignKey("learning_agreements.id"), nullable=False)
+    nonce = db.Column(db.String(32), unique=True)
+    requested_at = db.Column(db.DateTime, nullable=False, default=utcnow)
+    submitted_at = db.Column(db.DateTime)
+    ratings = db.Column(db.JSON, nullable=False, default=dict)  # {goal position (text): level 1-4}
+    # The lowest level given to a goal: what the course's `certificate.placement_evaluation` compares.
+    level = db.Column(db.Integer)
+    strengths = db.Column(db.Text, nullable=False, default="")
+    areas_to_develop = db.Column(db.Text, nullable=False, default="")
+    recommendation = db.Column(db.Text, nullable=False, default="")
+    trainee_response = db.Column(db.Text, nullable=False, default="")
+    responded_at = db.Column(db.DateTime)
+
+    placement = db.relationship("Placement", backref=db.backref("evaluations", order_by="PlacementEvaluation.id"))
+    agreement = db.relationship("LearningAgreement")

@@ -15,6 +15,7 @@ from lms.notifications.services import queue_link_email
 from lms.permissions import (
     can_approve_agreement,
     can_decide_placement,
+    can_respond_to_evaluation,
     can_view_placement,
     can_write_agreement,
     public,
@@ -32,7 +33,16 @@ from lms.placements.agreements import (
     current_agreement,
     save_agreement,
 )
-from lms.placements.models import Placement
+from lms.placements.evaluations import (
+    LEVEL_LABELS,
+    EvaluationInvalid,
+    evaluation_for_token,
+    evaluation_token,
+    request_evaluation,
+    respond_to_evaluation,
+    submit_evaluation,
+)
+from lms.placements.models import EVALUATION_KINDS, Placement
 from lms.placements.services import (
     PlacementData,
     PlacementInvalid,
@@ -136,11 +146,24 @@ def placement_page(placement_id):
                                      _l("Open this link to read the trainee's goals and agree to them:"),
                                      url_for("placements.agree", token=token, _external=True))
                 flash(_("Goals approved; the site supervisor agrees through the link below."), "info")
+            elif action == "request_evaluation":
+                require(can_approve_agreement(current_user, placement), 403)
+                token = request_evaluation(placement, request.form.get("kind"), current_user)
+                if mail_configured():
+                    queue_link_email(placement.supervisor_email, _l("A trainee's evaluation to give"),
+                                     _l("Open this link to evaluate the trainee's goals:"),
+                                     url_for("placements.evaluate", token=token, _external=True))
+                flash(_("Evaluation requested; the site supervisor gives it through the link below."), "info")
+            elif action == "respond":
+                evaluation = next((e for e in placement.evaluations if e.kind == request.form.get("kind")), None)
+                require(evaluation is not None and can_respond_to_evaluation(current_user, evaluation), 403)
+                respond_to_evaluation(evaluation, current_user, request.form.get("response"))
+                flash(_("Response saved."), "info")
             else:
                 abort(400)
             db.session.commit()
             return redirect(request.path)
-        except AgreementInvalid as invalid:
+        except (AgreementInvalid, EvaluationInvalid) as invalid:
             db.session.rollback()
             errors = invalid.errors
     taken = places_taken(placement.site, placement.starts_on, placement.ends_on)
@@ -154,7 +177,17 @@ def placement_page(placement_id):
                            outcomes=course_outcomes(placement), errors=errors, link=link,
                            values=request.form if errors else None, max_goals=MAX_GOALS,
                            can_write=can_write_agreement(current_user, placement),
-                           can_approve=can_approve_agreement(current_user, placement)), 400 if errors else 200
+                           can_approve=can_approve_agreement(current_user, placement),
+                           evaluations=_evaluations(placement), levels=LEVEL_LABELS), 400 if errors else 200
+
+
+def _evaluations(placement):
+    """Per kind: (evaluation or None, the supervisor's link while it is open, for the staff to pass on)."""
+    staff = can_approve_agreement(current_user, placement)
+    found = {e.kind: e for e in placement.evaluations}
+    return [(kind, found.get(kind), url_for("placements.evaluate", token=evaluation_token(found[kind]),
+                                            _external=True) if staff and kind in found and found[kind].nonce else None)
+            for kind in EVALUATION_KINDS]
 
 
 @bp.route("/agreements/<token>", methods=["GET", "POST"])
@@ -174,3 +207,26 @@ def agree(token):
             db.session.rollback()
             errors = invalid.errors
     return render_template("placements/agree.html", agreement=agreement, errors=errors), 400 if errors else 200
+
+
+@bp.route("/evaluations/<token>", methods=["GET", "POST"])
+@public
+def evaluate(token):
+    """The site supervisor rates each agreed goal on four levels, without an account, once."""
+    evaluation = evaluation_for_token(token)
+    if evaluation is None:
+        return render_template("placements/agree_invalid.html"), 400
+    errors = {}
+    if request.method == "POST":
+        ratings = {goal.position: parse_whole_number(request.form.get(f"goal-{goal.position}"))
+                   for goal in evaluation.agreement.goals}
+        try:
+            submit_evaluation(evaluation, ratings, request.form.get("strengths"), request.form.get("areas"),
+                              request.form.get("recommendation"))
+            db.session.commit()
+            return render_template("placements/evaluate_done.html")
+        except EvaluationInvalid as invalid:
+            db.session.rollback()
+            errors = invalid.errors
+    return render_template("placements/evaluate.html", evaluation=evaluation, levels=LEVEL_LABELS, errors=errors,
+                           values=request.form), 400 if errors else 200

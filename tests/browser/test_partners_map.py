@@ -37,8 +37,9 @@ def test_map_shows_markers_on_a_blank_map_when_tiles_cannot_load(server, page):
     popup_link = page.locator(".leaflet-popup-content a")
     popup_link.wait_for()
     name = popup_link.inner_text()
-    popup_link.click()
-    assert page.locator("h1").inner_text() == name
+    with page.expect_navigation():
+        popup_link.click()
+    assert "/partners/" in page.url and page.locator("h1").inner_text() == name
 
 
 def test_directory_is_a_list_without_javascript(server, browser):
