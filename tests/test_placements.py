@@ -303,6 +303,11 @@ def test_supervisor_evaluates_once_and_the_trainee_responds(app, people, worksho
     assert done.status_code == 200
     evaluation = db.session.scalar(select(PlacementEvaluation))
     assert (evaluation.level, evaluation.ratings["1"], evaluation.nonce) == (3, 4, None)
+    from lms.notifications.models import Notification
+
+    told = db.session.scalar(select(Notification).filter_by(user_id=people.mentor.id, kind="evaluation_final"))
+    assert told is not None and told.url == f"/placements/{placement.id}#evaluations"
+    assert "Пришла итоговая оценка практики" in page_text(mentor.get("/notifications"))
     assert supervisor.get(link).status_code == 400  # used
     trainee = app.test_client()
     login(trainee, people.trainee)

@@ -57,6 +57,8 @@ KINDS = {
     "certificate_revoked": ("certificates", N_("Your certificate for “%(title)s” is revoked.")),
     "work_submitted": ("queue", N_("%(trainee)s handed in “%(title)s”.")),
     "practice_submitted": ("queue", N_("%(trainee)s submitted a practice entry of %(date)s.")),
+    "evaluation_midterm": ("queue", N_("%(site)s sent the midterm evaluation of %(trainee)s's placement.")),
+    "evaluation_final": ("queue", N_("%(site)s sent the final evaluation of %(trainee)s's placement.")),
     "session_changed": ("schedule", N_("The session “%(title)s” of %(date)s has changed.")),
     "session_cancelled": ("schedule", N_("The session “%(title)s” of %(date)s is cancelled.")),
     "session_tomorrow": ("schedule", N_("Tomorrow: “%(title)s”.")),

@@ -1,6 +1,6 @@
 """The site supervisor's midterm and final evaluations: requested by staff once the goals are agreed, given through
-a signed single-use link (valid EVALUATION_LINK_DAYS), seen by the trainee and the mentor, answered by the trainee.
-The caller commits."""
+a signed single-use link (valid EVALUATION_LINK_DAYS), seen by the trainee and the mentor (the cohort's mentors are
+notified when one arrives), answered by the trainee. The caller commits."""
 import secrets
 from datetime import timedelta
 
@@ -12,6 +12,7 @@ from lms.audit import record_event
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.inputs import InvalidFields
+from lms.notifications.services import notify
 from lms.placements.agreements import current_agreement
 from lms.placements.models import EVALUATION_KINDS, EVALUATION_LEVELS, PlacementEvaluation
 
@@ -96,6 +97,10 @@ def submit_evaluation(evaluation, ratings, strengths, areas, recommendation):
     evaluation.submitted_at, evaluation.nonce = utcnow(), None
     db.session.flush()
     record_event(None, "evaluation.submit", evaluation, kind=evaluation.kind, level=evaluation.level)
+    placement = evaluation.placement
+    for mentor in placement.cohort.mentors:
+        notify(mentor, f"evaluation_{evaluation.kind}", f"/placements/{placement.id}#evaluations",
+               site=placement.site.name, trainee=placement.trainee.name)
 
 
 def respond_to_evaluation(evaluation, trainee, text):
