@@ -26,6 +26,7 @@ from lms.mail import mail_configured
 from lms.notifications.sending import send_notifications
 from lms.notifications.services import notify_admins, path_for
 from lms.partners.services import save_partner, set_partner_published
+from lms.placements.evaluations import remind_supervisors
 from lms.practice.models import PracticeEntry, PracticeSite
 from lms.practice.services import EntryData, review_practice_entry, save_practice_entry
 from lms.schedule.models import CohortSession
@@ -282,6 +283,10 @@ def send_notifications_command():
     if not mail_configured():
         click.echo("E-mail is off (MAIL_SERVER is not set): notifications appear in the app only.")
         return
+    supervisors = remind_supervisors(local_today())  # site supervisors have no account: by e-mail only
+    db.session.commit()
+    if supervisors:
+        click.echo(f"Site supervisors reminded of evaluations: {supervisors}.")
     result = send_notifications(progress=lambda done, total: click.echo(f"Sent {done} of {total} e-mails"))
     click.echo(f"Composed {result.composed}, sent {result.sent}, to retry {result.retrying}, "
                f"undelivered {result.failed}, dropped {result.dropped}.")

@@ -379,3 +379,20 @@ def test_the_loader_checks_the_evaluation_level(tmp_path):
                                       '  placement_evaluation: 5\n---\nОбзор.\n', encoding="utf-8")
     _courses, problems = load_curriculum(tmp_path / "courses", render=False)
     assert any("placement_evaluation" in str(problem) for problem in problems)
+
+
+def test_the_site_supervisor_is_reminded_once_when_an_evaluation_is_due(app, people, workshop, mail_server):
+    from lms.placements.evaluations import request_evaluation
+    from tests.conftest import send_notifications
+
+    placement = agreed_placement(people, workshop)
+    token = request_evaluation(placement, "final", people.mentor)
+    db.session.commit()
+    send_notifications(app)
+    assert not [m for m in mail_server.messages if "olga@example.org" in m.recipients]  # not due yet
+    placement.starts_on, placement.ends_on = local_today() - timedelta(days=30), local_today()
+    db.session.commit()
+    send_notifications(app)
+    send_notifications(app)
+    reminders = [m for m in mail_server.messages if "olga@example.org" in m.recipients]
+    assert len(reminders) == 1 and f"/evaluations/{token}" in reminders[0].get_body(("plain",)).get_content()

@@ -7,14 +7,18 @@ from datetime import timedelta
 from flask import current_app
 from flask_babel import lazy_gettext as _l
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import joinedload
 
 from lms.audit import record_event
 from lms.clock import utcnow
 from lms.extensions import db
 from lms.inputs import InvalidFields
-from lms.notifications.services import notify
+from lms.notifications.services import notify, path_for, queue_link_email
 from lms.placements.agreements import current_agreement
 from lms.placements.models import EVALUATION_KINDS, EVALUATION_LEVELS, PlacementEvaluation
+from lms.schedule.models import ReminderSent
 
 EVALUATION_LINK_DAYS = 30
 MAX_TEXT = 5000
@@ -112,3 +116,35 @@ def respond_to_evaluation(evaluation, trainee, text):
     evaluation.trainee_response, evaluation.responded_at = text, utcnow()
     db.session.flush()
     record_event(trainee, "evaluation.respond", evaluation, kind=evaluation.kind)
+
+
+def due_on(evaluation):
+    """The day an evaluation is due: the midterm at the middle of the placement, the final on its last day."""
+    placement = evaluation.placement
+    if evaluation.kind == "final":
+        return placement.ends_on
+    return placement.starts_on + (placement.ends_on - placement.starts_on) / 2
+
+
+def remind_supervisors(today):
+    """E-mail each site supervisor whose requested evaluation is due by `today` its link again, once per link
+    (kept in reminders_sent, so two senders at once make one); returns how many. Run by send-notifications."""
+    waiting = db.session.scalars(select(PlacementEvaluation).options(joinedload(PlacementEvaluation.placement))
+                                 .where(PlacementEvaluation.nonce.is_not(None),
+                                        PlacementEvaluation.submitted_at.is_(None))).all()
+    due = {f"evaluation-{e.id}-{e.nonce}": e for e in waiting if due_on(e) <= today}
+    if not due:
+        return 0
+    done = set(db.session.scalars(select(ReminderSent.key).where(ReminderSent.key.in_(due))))
+    wanted = {key: e for key, e in due.items() if key not in done}
+    try:
+        with db.session.begin_nested():
+            db.session.add_all(ReminderSent(key=key) for key in wanted)
+    except IntegrityError:
+        return 0
+    base = current_app.config["LMS_BASE_URL"]
+    for evaluation in wanted.values():
+        link = base + path_for("placements.evaluate", token=evaluation_token(evaluation))
+        queue_link_email(evaluation.placement.supervisor_email, _l("Reminder: a trainee's evaluation is due"),
+                         _l("The evaluation of the trainee's goals is due now; open this link to give it:"), link)
+    return len(wanted)
