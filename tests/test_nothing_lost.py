@@ -17,7 +17,7 @@ from lms.partners.services import save_partner
 from lms.practice.models import PracticeEntry, SiteConfirmation
 from lms.practice.services import answer_site_confirmation, request_site_confirmation
 from lms.uploads import check_upload
-from tests.conftest import FIXTURE_COURSES, csrf_token, login, page_text, post
+from tests.conftest import FIXTURE_COURSES, assert_error_tied, csrf_token, login, page_text, post
 from tests.test_grading import ESSAY, PDF, PLAN, PNG, assignment, submitted_essay, upload
 from tests.test_practice import approve, form, log_entry, make_entry
 
@@ -155,6 +155,8 @@ def test_an_error_on_the_entry_form_keeps_every_field_and_names_the_photos_to_ch
     text = page_text(response)
     assert "Прежде чем отправлять, напишите рефлексию" in text
     assert "Не сохранено: фото.png. Выберите фото или документы ещё раз." in text
+    assert_error_tied(response, "reflection", "reflection-error", focused=True)
+    assert_error_tied(response, "files", "files-error", focused=False)
     assert count(PracticeEntry) == 0
 
 

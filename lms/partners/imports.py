@@ -29,7 +29,7 @@ COLUMNS = {
     "public_phone": ("phone", "телефон"),
     "website": ("website", "сайт"),
     "contact_name": ("contact person", "контактное лицо"),
-    "contact_email": ("contact e-mail", "e-mail контакта", "contact email", "почта контакта"),
+    "contact_email": ("contact e-mail", "почта контакта", "e-mail контакта", "contact email"),
     "active": ("hosts practice", "принимает на практику", "практика"),
     "capacity": ("places", "мест", "вместимость"),
 }

@@ -361,9 +361,6 @@ def test_russian_pages_have_no_english(site):
     assert not problems, f"{len(problems)} texts:\n" + "\n".join(problems[:300])
 
 
-@pytest.mark.xfail(strict=True, reason="not done yet: the practice entry form's <option>s of sites and cohorts and "
-                                       "the partners pages (a map's label, the import's hints) do not mark Russian "
-                                       "content yet")
 def test_english_pages_mark_russian_content(site):
     _base, _contexts, pages = site
     problems = [p for p in _language_problems(pages) if " en " in p]
