@@ -199,9 +199,9 @@ def generate_dataset(size_name, progress=None, seed=7):
     site_names = [f"Площадка {n}" for n in range(12)]
     existing = set(db.session.scalars(select(PracticeSite.name)))
     db.session.execute(insert(PracticeSite), [
-        {"name": name, "kind": rng.choice(("centre", "library", "ngo", "business", "school")), "address": "",
-         "contact_name": "", "contact_email": "", "active": True, "created_at": now}
-        for name in site_names if name not in existing])
+        {"name": name, "slug": f"bench-site-{n}", "kind": rng.choice(("centre", "library", "ngo", "business", "school")),
+         "address": "", "contact_name": "", "contact_email": "", "active": True, "created_at": now}
+        for n, name in enumerate(site_names) if name not in existing])
     sites = db.session.scalars(select(PracticeSite.id).where(PracticeSite.name.in_(site_names))).all()
 
     attempts = {}

@@ -10,6 +10,7 @@ from functools import cache, lru_cache
 from babel import support
 from flask import g
 from flask_babel import format_date, format_datetime, get_locale, get_timezone, get_translations
+from jinja2 import pass_context
 from markupsafe import Markup, escape
 from wtforms.i18n import messages_path
 
@@ -108,7 +109,9 @@ def lang_attr(text, lang=None):
 
 
 def install_content_language(jinja_env):
-    jinja_env.filters["content"] = content_text
+    # Context-bound so that Jinja never folds `"literal"|content` at compile time, in whichever language the page
+    # that compiled the template happened to be.
+    jinja_env.filters["content"] = pass_context(lambda _context, value: content_text(value))
     jinja_env.globals["lang_attr"] = lang_attr
     jinja_env.filters["filesize"] = file_size
 

@@ -117,3 +117,15 @@ def test_russian_content_on_an_english_page_carries_its_lang(app, people):
     assert f'<a href="{url}"><span lang="ru">Анна &lt;Ким&gt;</span></a>' in log
     exported = admin.get("/admin/audit.csv?action=user.update").get_data(as_text=True)
     assert "Анна Соседова → Анна <Ким>" in exported and "span" not in exported
+
+
+def test_a_literal_marked_as_content_follows_each_page_language(app):
+    """`"«Вид»"|content` in a template is not folded when the template is compiled (in the first page's language)."""
+    from flask_babel import force_locale
+
+    with app.test_request_context():
+        with force_locale("ru"):
+            template = app.jinja_env.from_string('{{ "«Вид»"|content }}')  # compiled once, as a page's template
+            assert template.render() == "«Вид»"
+        with force_locale("en"):
+            assert template.render() == '<span lang="ru">«Вид»</span>'
