@@ -80,6 +80,11 @@ PLACEMENT_STATUS_LABELS = {
     "declined": _l("declined"),
 }
 
+EVALUATION_KIND_LABELS = {
+    "midterm": _l("midterm evaluation"),
+    "final": _l("final evaluation"),
+}
+
 ATTENDANCE_LABELS = {
     "present": _l("present"),
     "late": _l("late"),
@@ -116,5 +121,6 @@ def upload_error_message(error):
         "type": _("%(name)s: only PDF, JPG, PNG, DOCX, ODT, XLSX and ODS files are accepted.", name=error.filename),
         "mismatch": _("%(name)s: the content does not match the file type its name says.", name=error.filename),
         "archive": _("%(name)s: the document unpacks to an unreasonable size.", name=error.filename),
+        "not_image": _("%(name)s is not a JPG or PNG picture that can be read.", name=error.filename),
     }
     return messages[error.code]

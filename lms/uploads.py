@@ -128,8 +128,9 @@ def download_response(data, mimetype, filename, inline=False):
     return response
 
 
-def attachment_response(stored):
-    """Serve a stored file as a download, never displayed inline: an upload cannot run in our pages."""
-    response = download_response(stored.data, stored.content_type, stored.filename)
+def attachment_response(stored, data=None):
+    """Serve a stored file (or `data` in its stead, such as a picture's small copy) as a download, never displayed
+    inline: an upload cannot run in our pages."""
+    response = download_response(stored.data if data is None else data, stored.content_type, stored.filename)
     response.headers["X-Content-Type-Options"] = "nosniff"
     return response

@@ -17,7 +17,7 @@ from lms.extensions import db
 from lms.grading.services import save_text_answer, submit_files
 from lms.learning.models import Enrolment
 from lms.notifications.models import Notification
-from lms.partners.services import save_partner, set_partner_published
+from lms.partners.services import save_partner, set_partner_image, set_partner_published
 from lms.placements.services import PlacementData, request_placement
 from lms.practice.services import EntryData, save_practice_entry
 from lms.schedule.services import SessionData, schedule_sessions
@@ -104,6 +104,8 @@ ROUTES = {
     "partners.directory": ("public", "GET", "/partners"),
     "partners.partner_page": ("public", "GET", "/partners/{slug}"),
     "partners.geojson": ("public", "GET", "/partners.geojson"),
+    "partners.partner_photo": ("public", "GET", "/partners/{slug}/photo"),
+    "partners.partner_thumbnail": ("public", "GET", "/partners/{slug}/photo/small"),
     "partners.admin_partners": ("admin", "GET", "/admin/partners"),
     "partners.new_partner": ("admin", "GET", "/admin/partners/new"),
     "partners.edit_partner": ("admin", "GET", "/admin/partners/{site}"),
@@ -153,6 +155,7 @@ EXTRA_REQUESTS = [
                                                                  "version": "1", "score-0": "", "score-1": ""}),
     ("own-entry-write", "POST", "/practice/{entry}", {"action": "withdraw"}),
     ("admin-write", "POST", "/admin/partners/{site}", {"action": "unpublish"}),
+    ("admin-write", "POST", "/admin/partners/{site}", {"action": "remove_image"}),
     ("cohort-staff-write", "POST", "/placements/{placement}", {"action": "approve"}),
 ]
 
@@ -222,6 +225,7 @@ def samples(people):
     text = save_text_answer(people.trainee, assignment("intro-essay"), "Ответ", submit=True)
     site = save_partner(None, "Центр", "centre", latitude="55.7424", longitude="37.4829")
     set_partner_published(site, True, people.admin)
+    set_partner_image(people.admin, site, "logo.png", PNG)
     enrolment = db.session.scalar(db.select(Enrolment).filter_by(trainee_id=people.trainee.id))
     placement = request_placement(people.trainee, PlacementData(
         enrolment=enrolment, site=site, starts_on=local_today(), ends_on=local_today() + timedelta(days=30),

@@ -1,4 +1,5 @@
 """Administration: users and roles, cohorts, the progress matrix, the trainee record, the audit log."""
+import ast
 import csv
 import io
 import json
@@ -6,6 +7,7 @@ import re
 import shutil
 import zipfile
 from datetime import timedelta
+from pathlib import Path
 
 import openpyxl
 import pytest
@@ -358,6 +360,23 @@ def test_audit_details_name_codes_in_words(admin_client, people):
     assert "было: наставник; стало: наставник, слушатель" in text
     assert "имя: Марина Наставник → Марина Наставник-Старшая" in text
     assert "mentor" not in text and "название" not in text
+
+
+def test_every_recorded_action_and_detail_has_words():
+    """Each action code and detail name passed to record_event anywhere in the app reads as words in the log."""
+    from lms.admin.audit_log import ACTION_LABELS, DETAIL_LABELS
+
+    unnamed = set()
+    for path in (Path(__file__).parents[1] / "lms").rglob("*.py"):
+        for call in ast.walk(ast.parse(path.read_text())):
+            if not (isinstance(call, ast.Call) and getattr(call.func, "id", None) == "record_event"):
+                continue
+            code = call.args[1]  # an f-string's codes are checked by the tests of its area
+            codes = [] if isinstance(code, ast.JoinedStr) else [
+                n.value for n in ast.walk(code) if isinstance(n, ast.Constant)]
+            unnamed |= {f"{path.name}: {c}" for c in codes if c not in ACTION_LABELS}
+            unnamed |= {f"{path.name}: {k.arg}" for k in call.keywords if k.arg and k.arg not in DETAIL_LABELS}
+    assert not unnamed
 
 
 # --- CSV import -------------------------------------------------------------------------------

@@ -315,6 +315,10 @@ def test_supervisor_evaluates_once_and_the_trainee_responds(app, people, worksho
     assert post(trainee, url, {"action": "respond", "kind": "final", "response": "Спасибо"}).status_code == 302
     assert "Спасибо" in page_text(mentor.get(url))
     assert post(mentor, url, {"action": "respond", "kind": "final", "response": "Чужой ответ"}).status_code == 403
+    admin = app.test_client()
+    login(admin, people.admin)
+    log = page_text(admin.get("/admin/audit?kind=evaluation"))
+    assert "вид: итоговая оценка; уровень: 3" in log and "final" not in log
 
 
 def test_evaluation_needs_agreed_goals_and_refuses_old_and_forged_links(app, people, workshop):

@@ -15,7 +15,7 @@ from lms.certificates.models import Certificate
 from lms.curriculum.models import Assignment
 from lms.grading.models import Submission
 from lms.i18n import content_sentence, content_text
-from lms.labels import REPEAT_LABELS, ROLE_LABELS, SITE_KIND_LABELS, STATUS_LABELS
+from lms.labels import EVALUATION_KIND_LABELS, REPEAT_LABELS, ROLE_LABELS, SITE_KIND_LABELS, STATUS_LABELS
 from lms.learning.models import Cohort
 from lms.placements.models import Placement
 from lms.practice.models import PracticeEntry, PracticeSite
@@ -52,6 +52,8 @@ ACTION_LABELS = {
     "partner.publish": _l("published a partner on the map"),
     "partner.unpublish": _l("took a partner off the map"),
     "partner.import": _l("imported partners from a file"),
+    "partner.image": _l("put up a partner's photo or logo"),
+    "partner.image_remove": _l("removed a partner's photo or logo"),
     "placement.request": _l("asked for a placement"),
     "placement.assign": _l("assigned a placement"),
     "placement.approve": _l("approved a placement"),
@@ -100,13 +102,14 @@ DETAIL_LABELS = {
     "repeat": _l("repeats"), "marked": _l("people marked"), "title": _l("title"), "pinned": _l("pinned"),
     "locked": _l("closed to replies"), "active": _l("in use"), "published": _l("published"), "site": _l("site"),
     "date": _l("date"), "rows": _l("rows"), "kind": _l("kind"), "address": _l("address"),
-    "contact_email": _l("contact's e-mail"),
+    "contact_email": _l("contact's e-mail"), "version": _l("version"), "level": _l("level"),
 }
 # A person's name is not the name of a thing («имя», not «название»).
 PERSON_LABELS = {"name": _lp("person", "name")}
-# Codes among the recorded values, in words: the roles of "user.roles" (its old and new lists), a grade's status.
+# Codes among the recorded values, in words: the roles of "user.roles" (its old and new lists), a grade's status,
+# a partner's kind or an evaluation's (their codes differ).
 VALUE_LABELS = {"roles": ROLE_LABELS, "old": ROLE_LABELS, "new": ROLE_LABELS, "status": STATUS_LABELS,
-                "repeat": REPEAT_LABELS, "kind": SITE_KIND_LABELS}
+                "repeat": REPEAT_LABELS, "kind": {**SITE_KIND_LABELS, **EVALUATION_KIND_LABELS}}
 
 
 def action_label(code):

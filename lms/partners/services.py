@@ -3,18 +3,24 @@
 A partner is a row of practice_sites (lms/practice/models.py): the practice log, the map and the report read the
 same list. The caller commits.
 """
+import hashlib
+import io
 import math
 import re
+import warnings
 
 from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
+from PIL import Image, ImageOps, UnidentifiedImageError
 from sqlalchemy import select
 
 from lms.audit import record_event
+from lms.clock import utcnow
 from lms.extensions import db
 from lms.inputs import InvalidFields, too_long
-from lms.practice.models import SITE_KINDS, PracticeSite
+from lms.practice.models import SITE_KINDS, PartnerImage, PracticeSite
 from lms.rendering import render_markdown
+from lms.uploads import UploadError, check_upload
 
 TEXT_FIELDS = {  # field: (column, label)
     "name": (PracticeSite.name, _l("Name")),
@@ -26,6 +32,9 @@ TEXT_FIELDS = {  # field: (column, label)
     "contact_email": (PracticeSite.contact_email, _l("Contact e-mail")),
 }
 MAX_MARKDOWN = 20_000
+# A partner's picture as kept: at most this many pixels a side, and a copy for the directory's list (shown at
+# half that size, sharp on a phone's screen). A picture claiming more pixels than a camera makes is refused unread.
+MAX_SIDE, THUMBNAIL_SIDE, MAX_PIXELS = 1200, 320, 50_000_000
 SLUG = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 PHONE = re.compile(r"^[0-9+()\-. ]*$")
 # Russian letters as Latin ones for a partner's address on the map (/partners/<slug>), the passport way.
@@ -162,3 +171,58 @@ def set_partner_published(partner, published, actor):
     partner.published = published
     record_event(actor, "partner.publish" if published else "partner.unpublish", partner, name=partner.name)
     db.session.flush()
+
+
+def set_partner_image(actor, partner, filename, data, description=""):
+    """Keep an uploaded JPG or PNG as the partner's photo or logo, replacing any earlier one; UploadError when it
+    is not a picture that can be read. The picture is drawn again rather than kept as sent: what a public page
+    shows then holds no camera metadata and is an image whatever the file held besides."""
+    checked = check_upload(filename, data)
+    if checked.content_type not in ("image/jpeg", "image/png"):
+        raise UploadError("not_image", checked.filename)
+    description = (description or "").strip()
+    if too_long(description, PartnerImage.description):
+        raise PartnerInvalid({"image_description": _l("%(field)s: too long (at most %(n)d characters).",
+                                                      field=_l("What the picture shows"), n=300)})
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            with Image.open(io.BytesIO(checked.data)) as opened:
+                if opened.width * opened.height > MAX_PIXELS:
+                    raise UploadError("not_image", checked.filename)
+                picture = ImageOps.exif_transpose(opened)  # a phone's photo stands the way it was taken
+                picture.load()
+    except (UnidentifiedImageError, OSError, Image.DecompressionBombWarning, Image.DecompressionBombError):
+        raise UploadError("not_image", checked.filename) from None
+    keeps_transparency = checked.content_type == "image/png"
+    image_format = "PNG" if keeps_transparency else "JPEG"
+    picture = picture.convert("RGBA" if keeps_transparency else "RGB")
+    image = partner.image or PartnerImage(site_id=partner.id)
+    image.data, (image.width, image.height) = _redrawn(picture, MAX_SIDE, image_format)
+    image.thumbnail, _size = _redrawn(picture, THUMBNAIL_SIDE, image_format)
+    image.filename = f"{partner.slug}.{'png' if keeps_transparency else 'jpg'}"
+    image.content_type, image.size = checked.content_type, len(image.data)
+    image.sha256 = hashlib.sha256(image.data).hexdigest()
+    image.description = description
+    image.uploaded_at = utcnow()
+    partner.image = image
+    db.session.flush()
+    record_event(actor, "partner.image", partner, name=partner.name)
+    return image
+
+
+def _redrawn(picture, side, image_format):
+    """The picture at most `side` pixels a side, encoded afresh, and its size."""
+    copy = picture.copy()
+    copy.thumbnail((side, side), Image.Resampling.LANCZOS)
+    out = io.BytesIO()
+    copy.save(out, image_format, optimize=True, **({"quality": 85} if image_format == "JPEG" else {}))
+    return out.getvalue(), copy.size
+
+
+def remove_partner_image(actor, partner):
+    if partner.image is None:
+        return
+    partner.image = None
+    db.session.flush()
+    record_event(actor, "partner.image_remove", partner, name=partner.name)

@@ -3,15 +3,23 @@ from flask import Blueprint, abort, current_app, flash, jsonify, redirect, rende
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload, undefer
 
 from lms.extensions import db
 from lms.inputs import search_term
-from lms.labels import SITE_KIND_LABELS
+from lms.labels import SITE_KIND_LABELS, upload_error_message
 from lms.partners.imports import COLUMNS, import_partners, parse_partner_csv
-from lms.partners.services import PartnerInvalid, save_partner, set_partner_published
+from lms.partners.services import (
+    PartnerInvalid,
+    remove_partner_image,
+    save_partner,
+    set_partner_image,
+    set_partner_published,
+)
 from lms.permissions import can_view_partner, public, require, role_required
-from lms.practice.models import SITE_KINDS, PracticeSite
+from lms.practice.models import SITE_KINDS, PartnerImage, PracticeSite
 from lms.spreadsheets import CsvImportError, decode_csv, import_upload
+from lms.uploads import UploadError, attachment_response
 
 bp = Blueprint("partners", __name__)
 FORM_FIELDS = ("name", "slug", "kind", "address", "district", "latitude", "longitude", "offer", "for_trainees",
@@ -33,7 +41,8 @@ def directory():
     kind = request.args.get("kind") if request.args.get("kind") in SITE_KINDS else None
     district = search_term(request.args.get("district"), PracticeSite.district)
     search = search_term(request.args.get("q"), PracticeSite.name)
-    query = select(PracticeSite).where(PracticeSite.published.is_(True)).order_by(PracticeSite.name)
+    query = select(PracticeSite).options(selectinload(PracticeSite.image)).where(
+        PracticeSite.published.is_(True)).order_by(PracticeSite.name)
     if kind:
         query = query.where(PracticeSite.kind == kind)
     if district:
@@ -52,9 +61,30 @@ def directory():
 @bp.route("/partners/<slug>")
 @public
 def partner_page(slug):
-    partner = db.session.scalar(select(PracticeSite).where(PracticeSite.slug == slug))
+    partner = db.session.scalar(select(PracticeSite).options(selectinload(PracticeSite.image))
+                                .where(PracticeSite.slug == slug))
     require(partner is not None and can_view_partner(current_user, partner))
     return render_template("partners/partner.html", partner=partner, map=map_settings())
+
+
+@bp.route("/partners/<slug>/photo")
+@bp.route("/partners/<slug>/photo/small", endpoint="partner_thumbnail", defaults={"small": True})
+@public
+def partner_photo(slug, small=False):
+    """The partner's photo or logo, or its small copy. Sent as an attachment like every upload (an img shows it;
+    opened on its own it downloads); a published partner's may be kept by browsers, its address changing with it."""
+    found = db.session.execute(
+        select(PartnerImage, PracticeSite).join(PracticeSite, PracticeSite.id == PartnerImage.site_id)
+        .options(undefer(PartnerImage.thumbnail if small else PartnerImage.data)).where(PracticeSite.slug == slug)
+    ).first()
+    require(found is not None and can_view_partner(current_user, found.PracticeSite))
+    image, partner = found
+    response = attachment_response(image, data=image.thumbnail if small else image.data)
+    if partner.published:
+        current = request.args.get("v") == image.version
+        response.headers["Cache-Control"] = "public, max-age=31536000, immutable" if current else \
+            "public, max-age=3600"
+    return response
 
 
 @bp.route("/partners.geojson")
@@ -117,11 +147,13 @@ def new_partner():
 @bp.route("/admin/partners/<int:partner_id>", methods=["GET", "POST"])
 @role_required("admin")
 def edit_partner(partner_id):
-    partner = db.session.get(PracticeSite, partner_id)
+    partner = db.session.get(PracticeSite, partner_id, options=[selectinload(PracticeSite.image)])
     require(partner is not None)
     errors, values = {}, None
     if request.method == "POST":
         action = request.form.get("action")
+        if action in ("image", "remove_image"):
+            return _change_image(partner, action)
         if action in ("publish", "unpublish"):
             set_partner_published(partner, action == "publish", current_user)
             db.session.commit()
@@ -140,12 +172,42 @@ def edit_partner(partner_id):
         except PartnerInvalid as invalid:
             db.session.rollback()
             errors = invalid.errors
+    return _edit_page(partner, values, errors)
+
+
+def _edit_page(partner, values=None, errors=None, image_error=None):
     if values is None:
         values = {key: getattr(partner, key) for key in FORM_FIELDS if hasattr(partner, key)}
         values.update(offer=partner.offer_markdown, for_trainees=partner.for_trainees_markdown,
                       active=partner.active)
-    return render_template("partners/admin_form.html", partner=partner, values=values, errors=errors,
-                           kinds=SITE_KINDS, map=map_settings()), 400 if errors else 200
+    return render_template("partners/admin_form.html", partner=partner, values=values, errors=errors or {},
+                           image_error=image_error, kinds=SITE_KINDS, map=map_settings()), \
+        400 if errors or image_error else 200
+
+
+def _change_image(partner, action):
+    """Upload the partner's photo or logo, or remove it: a form of its own beside the partner's fields, so that a
+    refused picture loses nothing typed there."""
+    if action == "remove_image":
+        remove_partner_image(current_user, partner)
+        db.session.commit()
+        flash(_("Picture removed."), "info")
+        return redirect(url_for("partners.edit_partner", partner_id=partner.id, _anchor="picture"))
+    upload = request.files.get("image")
+    try:
+        if upload is None or not upload.filename:
+            return _edit_page(partner, image_error=_("Choose a JPG or PNG file to upload."))
+        set_partner_image(current_user, partner, upload.filename, upload.read(),
+                          request.form.get("image_description", ""))
+    except UploadError as refused:
+        db.session.rollback()
+        return _edit_page(partner, image_error=upload_error_message(refused))
+    except PartnerInvalid as invalid:
+        db.session.rollback()
+        return _edit_page(partner, image_error=invalid.errors["image_description"])
+    db.session.commit()
+    flash(_("Picture saved: it shows on the partner's page and in the directory."), "info")
+    return redirect(url_for("partners.edit_partner", partner_id=partner.id, _anchor="picture"))
 
 
 @bp.route("/admin/partners/import", methods=["GET", "POST"])

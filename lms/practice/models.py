@@ -38,9 +38,31 @@ class PracticeSite(db.Model):
     published = db.Column(db.Boolean, nullable=False, default=False, index=True)
     created_at = db.Column(db.DateTime, nullable=False, default=utcnow)
 
+    # Its photo or logo; loaded by the pages that show it (selectinload), never one query per partner.
+    image = db.relationship("PartnerImage", uselist=False, cascade="all, delete-orphan")
+
     @property
     def on_map(self):
         return self.latitude is not None and self.longitude is not None
+
+
+class PartnerImage(StoredFile, db.Model):
+    """A partner's photo or logo, public once the partner is published: re-encoded when uploaded (no camera
+    metadata such as where it was taken, at most MAX_SIDE pixels), with a small copy for the directory's list."""
+
+    __tablename__ = "partner_images"
+
+    site_id = db.Column(db.Integer, db.ForeignKey("practice_sites.id", ondelete="CASCADE"), primary_key=True)
+    # What the picture shows, for those who cannot see it (the img's alt); the partner's name when empty.
+    description = db.Column(db.String(300), nullable=False, default="")
+    width = db.Column(db.Integer, nullable=False)
+    height = db.Column(db.Integer, nullable=False)
+    thumbnail = db.deferred(db.Column(db.LargeBinary, nullable=False))
+
+    @property
+    def version(self):
+        """Part of the picture's address, so that a browser may keep it for a year and still sees a new one."""
+        return self.sha256[:12]
 
 
 class PracticeEntry(db.Model):

@@ -36,6 +36,7 @@ from lms.discussions.models import DiscussionPost, DiscussionThread
 from lms.extensions import db
 from lms.grading.models import Submission
 from lms.learning.models import Cohort, Enrolment, ModuleProgress
+from lms.placements.models import Placement
 from lms.practice.models import (
     PracticeAudienceDayTotal,
     PracticeDayTotal,
@@ -78,7 +79,9 @@ class ProgrammeReport:
     event_participants: int = 0
     partner_sites: int = 0
     partners_on_map: int = 0  # published with coordinates, now: the seed's "organisations on the map"
-    partners_taking_part: int = 0  # sites of approved practice in the period, the pilot centre (kind centre) aside
+    # Partners where approved practice was done or an approved placement ran in the period, the pilot centre
+    # (kind centre) aside: the seed's "partners we worked with".
+    partners_taking_part: int = 0
     weeks: list = field(default_factory=list)  # (week start, minutes)
     funnels: list = field(default_factory=list)  # (course title, [FunnelStep])
 
@@ -166,6 +169,13 @@ def programme_report(start, end, cohort=None):
 
     per_group, per_audience = _approved_practice(start, end, cohort)
     _practice_totals(report, per_group)
+    placed = select(Placement.site_id).where(Placement.status == "approved", Placement.starts_on <= end,
+                                             Placement.ends_on >= start)
+    if cohort is not None:
+        placed = placed.where(Placement.cohort_id == cohort.id)
+    report.partners_taking_part = db.session.scalar(select(func.count()).select_from(PracticeSite).where(
+        PracticeSite.kind != "centre",
+        or_(PracticeSite.id.in_(placed), PracticeSite.id.in_(select(per_group.c.site_id)))))
     report.by_audience = db.session.execute(
         select(per_audience.c.audience, func.sum(per_audience.c.minutes), func.sum(per_audience.c.participants))
         .group_by(per_audience.c.audience)
@@ -282,7 +292,6 @@ def _practice_totals(report, per_group):
     report.by_site = sorted(by_site, key=lambda row: row[2], reverse=True)
     report.approved_minutes = sum(per_day.values())
     report.partner_sites = len(report.by_site)
-    report.partners_taking_part = sum(1 for _name, kind, _m, _n in report.by_site if kind != "centre")
     first = report.start - timedelta(days=report.start.weekday())
     weeks = {}
     for day, minutes in per_day.items():

@@ -129,7 +129,11 @@ def _switch_language(context, base, locale):
 
 
 def _prepare(env):
-    """Beyond the demo: an essay waiting for the mentor, and an issued certificate, so their pages are crawled."""
+    """Beyond the demo: an essay waiting for the mentor, an issued certificate and a partner's photo, so their pages
+    are crawled."""
+    import io
+
+    from PIL import Image
     from sqlalchemy import select
 
     from config import Config
@@ -140,6 +144,8 @@ def _prepare(env):
     from lms.extensions import db
     from lms.grading.services import save_text_answer
     from lms.learning.models import Cohort
+    from lms.partners.services import set_partner_image
+    from lms.practice.models import PracticeSite
     from tests.browser.test_certificate_flow import GRADUATES, enrol_eligible_graduates
 
     config = type("CrawlConfig", (Config,), {"SQLALCHEMY_DATABASE_URI": env["DATABASE_URL"],
@@ -152,7 +158,12 @@ def _prepare(env):
         save_text_answer(find_user_by_email("trainee2@example.org"), essay, "Мой район: дворы, школа и сквер. " * 20,
                          submit=True)
         cohort = db.session.scalar(select(Cohort))
-        issue_certificate(find_user_by_email(GRADUATES[0][0]), cohort.course, find_user_by_email("admin@example.org"))
+        admin = find_user_by_email("admin@example.org")
+        issue_certificate(find_user_by_email(GRADUATES[0][0]), cohort.course, admin)
+        photo = io.BytesIO()
+        Image.new("RGB", (900, 600), (120, 160, 90)).save(photo, "JPEG")
+        partner = db.session.scalar(select(PracticeSite).where(PracticeSite.published).order_by(PracticeSite.id))
+        set_partner_image(admin, partner, "workshop.jpg", photo.getvalue(), description="Мастерская изнутри")
         db.session.commit()
 
 
