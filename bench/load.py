@@ -1,12 +1,15 @@
 """Pages under load: gunicorn pinned to core 0, wrk on core 1, against bare-Flask baselines in the same run.
 
-B0 a bare Flask hello world; B1 the base layout with no database (the floor of every page of ours); S1 a trainee
-reads a module; S2 the trainee's dashboard; S3 a trainee submits a practice-log entry (POST with CSRF); S4 the
-mentor's grading queue, first and deepest page; S5 the mentor grades (each request returns a different waiting
-answer for revision). Each scenario runs twice: at full load (16 connections) for its throughput, then at half
-that rate (wrk's delay() per connection) for latency percentiles. Also counted: SQL statements per request (one
-request through the test client), peak RSS of the workers (VmHWM) and "database is locked" in the server's log.
-Called by bench/run.py; needs Debian's wrk.
+B0 a bare Flask hello world; B1 the base layout with no database (the floor of every page of ours); F0 a
+signed-in request that does nothing (the floor of every signed-in page: the session, the user, the headers); S1 a
+trainee reads a module; S2 the trainee's dashboard; S3 a trainee submits a practice-log entry (POST with CSRF); S4
+the mentor's grading queue, first and deepest page; S5 the mentor grades (each request returns a different
+waiting answer for revision); S12 and S13 a discussion thread and a reply; S16-S22 the pages added in issue 23's
+round (the mentor's start page, the calendar, notifications, the discussion board, the partners' directory and a
+partner's page, a placement). Each scenario runs twice: at full load (16 connections) for its throughput, then at
+half that rate (wrk's delay() per connection) for latency percentiles. Also counted: SQL statements per request
+(one request through the test client), peak RSS of the workers (VmHWM) and "database is locked" in the server's
+log. Called by bench/run.py; needs Debian's wrk.
 """
 import json
 import os
@@ -16,6 +19,7 @@ import tempfile
 import time
 import urllib.request
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -34,7 +38,8 @@ from lms.extensions import db
 from lms.grading.models import Submission
 from lms.learning.models import Cohort, Enrolment
 from lms.learning.services import assign_mentor, enrol_trainee
-from lms.permissions import public
+from lms.permissions import public, signed_in
+from lms.placements.services import PlacementData, assign_placement
 from lms.practice.models import PracticeSite
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,13 +58,19 @@ WORKER_MODELS = {
 }
 
 
-def add_base_layout_page(app):
-    """B1: the base layout for a visitor, no database: what every page of ours costs at least."""
+def add_bench_pages(app):
+    """B1: the base layout for a visitor, no database: what every page of ours costs at least. F0: a signed-in
+    request that returns at once: what every signed-in page costs at least."""
     @public
     def base_layout():
         return render_template("base.html")
 
+    @signed_in
+    def signed_in_floor():
+        return ""
+
     app.add_url_rule("/bench/base-layout", "bench_base_layout", base_layout)
+    app.add_url_rule("/bench/signed-in", "bench_signed_in", signed_in_floor)
     return app
 
 
@@ -84,7 +95,7 @@ def config_for(url):
 def prepare(url, size, progress=print):
     """Fill the database with the generated programme plus the bench's own trainee, mentor and admin; sign them
     in and build each scenario's request. Returns the scenarios."""
-    app = add_base_layout_page(create_app(config_for(url)))
+    app = add_bench_pages(create_app(config_for(url)))
     with app.app_context():
         db.drop_all()
         db.create_all()
@@ -103,7 +114,15 @@ def prepare(url, size, progress=print):
         modules = db.session.scalars(select(Module.slug).where(Module.course_id == course.id)
                                      .order_by(Module.position)).all()
         module_path = f"/courses/{course.slug}/{modules[len(modules) // 2]}"
-        site = db.session.scalar(select(PracticeSite.id).order_by(PracticeSite.id))
+        site = db.session.scalar(select(PracticeSite).order_by(PracticeSite.id))
+        partner_path = _publish_partners()
+        placement = assign_placement(PlacementData(
+            enrolment=db.session.scalar(select(Enrolment).filter_by(trainee_id=trainee.id)), site=site,
+            starts_on=local_today() - timedelta(days=30), ends_on=local_today() + timedelta(days=30),
+            planned_hours=40, supervisor_name="Ольга Руководитель", supervisor_email="olga@example.org"), mentor)
+        db.session.commit()
+        placement_path, site_id = f"/placements/{placement.id}", site.id
+        board_path = f"/cohorts/{cohort.id}/discussions"
         thread = start_thread(cohort, trainee, "Обсуждение для замеров", "С чего начать?")
         db.session.add_all(DiscussionPost(thread_id=thread.id, author_id=trainee.id, body_markdown=f"Ответ {n}",
                                           body_html=f"<p>Ответ {n}</p>") for n in range(THREAD_REPLIES))
@@ -117,7 +136,7 @@ def prepare(url, size, progress=print):
     clients = {role: _signed_in_client(app, email) for role, email in emails.items()}
     cookies = {role: client.get_cookie("session").value for role, client in clients.items()}
     deepest = _deepest_queue_page(clients["mentor"])
-    entry = {"csrf_token": _token(clients["trainee"], "/practice/new"), "site": site,
+    entry = {"csrf_token": _token(clients["trainee"], "/practice/new"), "site": site_id,
              "date": local_today().isoformat(), "duration": 90, "activity_type": "event_organisation",
              "audience": "adults", "aud-adults": 12, "description": "Провёл встречу жителей двора.",
              "reflection": "Пришло больше людей, чем ожидалось.", "action": "submit"}
@@ -128,6 +147,7 @@ def prepare(url, size, progress=print):
                   "body": "Спасибо, попробую во дворе на Олеко Дундича."}
     scenarios = [
         Scenario("B1 base layout, no database", "/bench/base-layout"),
+        Scenario("F0 signed-in floor", "/bench/signed-in", "trainee", cookies["trainee"]),
         Scenario("S1 module page", module_path, "trainee", cookies["trainee"]),
         Scenario("S2 trainee dashboard", "/", "trainee", cookies["trainee"]),
         Scenario("S3 submit a practice entry", "/practice/new", "trainee", cookies["trainee"],
@@ -138,6 +158,13 @@ def prepare(url, size, progress=print):
                  bodies=[urlencode(grade)], paths=[f"/mentor/submissions/{i}" for i in waiting[:-1]]),
         Scenario("S12 discussion thread, 200 replies", thread_path, "trainee", cookies["trainee"]),
         Scenario("S13 post a reply", thread_path, "trainee", cookies["trainee"], bodies=[urlencode(reply_body)]),
+        Scenario("S16 mentor's start page", "/", "mentor", cookies["mentor"]),
+        Scenario("S17 calendar", "/calendar", "trainee", cookies["trainee"]),
+        Scenario("S18 notifications", "/notifications", "trainee", cookies["trainee"]),
+        Scenario("S19 discussion board", board_path, "trainee", cookies["trainee"]),
+        Scenario("S20 partners' directory", "/partners"),
+        Scenario("S21 a partner's page", partner_path),
+        Scenario("S22 a placement", placement_path, "trainee", cookies["trainee"]),
     ]
     with app.app_context():
         engine = db.engine
@@ -145,6 +172,16 @@ def prepare(url, size, progress=print):
         scenario.queries = _count_queries(engine, clients.get(scenario.role) or app.test_client(), scenario)
     engine.dispose()
     return scenarios
+
+
+def _publish_partners():
+    """The generated sites on the map (the directory shows published partners only); returns one's page."""
+    sites = db.session.scalars(select(PracticeSite).order_by(PracticeSite.id)).all()
+    for n, site in enumerate(sites):
+        site.published, site.latitude, site.longitude = True, 55.73 + n / 1000, 37.45 + n / 1000
+        site.offer_html = site.offer_html or "<p>Гостиная для соседей и мастерская.</p>"
+    db.session.commit()
+    return f"/partners/{sites[0].slug}"
 
 
 def _add_waiting_answers(cohort, count):
@@ -315,16 +352,20 @@ def measure_scenario(server, scenario, duration):
             "queries": scenario.queries, "peak_rss_mb": server.peak_rss_mb()}
 
 
+def server_env(url):
+    return {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "LMS_BASE_URL": "http://127.0.0.1",
+            "LMS_POST_LIMIT": "1000000 per minute",  # S13 times a reply, not the limit on replies
+            "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])}
+
+
 def run_pages(url, size, duration="3s", progress=print):
     """Every page scenario against one database. Returns (results, chosen worker model, comparison)."""
     scenarios = prepare(url, size, progress)
     folder = Path(tempfile.mkdtemp())
     (folder / "hello.py").write_text(HELLO)
     (folder / "bench_app.py").write_text(
-        "from load import add_base_layout_page\nfrom wsgi import app\n\nadd_base_layout_page(app)\n")
-    env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": SECRET, "LMS_BASE_URL": "http://127.0.0.1",
-           "LMS_POST_LIMIT": "1000000 per minute",  # S13 times a reply, not the limit on replies
-           "PYTHONPATH": os.pathsep.join([str(ROOT), str(ROOT / "bench")])}
+        "from load import add_bench_pages\nfrom wsgi import app\n\nadd_bench_pages(app)\n")
+    env = server_env(url)
     by_name = {s.name: s for s in scenarios}
     comparison = {}
     for model, options in WORKER_MODELS.items():

@@ -240,17 +240,17 @@ AGES = ("today", "recent", "older")  # handed in today, 1-3 days ago, earlier (p
 
 
 def waiting_by_age(mentor):
-    """{"answers"|"practice": {age: count}} of what waits for the mentor, for the start page: two queries."""
+    """{"answers"|"practice": {age: count}} of what waits for the mentor, for the start page: one query."""
     today = local_today()
     since_today, since_recent = utc_from_local(today), utc_from_local(today - timedelta(days=3))
 
-    def age(column):
-        return case((column >= since_today, "today"), (column >= since_recent, "recent"), else_="older")
+    def by_age(label, query, column):
+        bucket = case((column >= since_today, "today"), (column >= since_recent, "recent"), else_="older").label("age")
+        return query(mentor, {}, literal(label).label("kind"), bucket, func.count()).group_by(bucket)
 
     counts = {"answers": dict.fromkeys(AGES, 0), "practice": dict.fromkeys(AGES, 0)}
-    for label, query, column in (("answers", _submissions, Submission.submitted_at),
-                                 ("practice", _entries, PracticeEntry.submitted_at)):
-        bucket = age(column).label("age")
-        for name, count in db.session.execute(query(mentor, {}, bucket, func.count()).group_by(bucket)):
-            counts[label][name] = count
+    waiting = union_all(by_age("answers", _submissions, Submission.submitted_at),
+                        by_age("practice", _entries, PracticeEntry.submitted_at))
+    for label, name, count in db.session.execute(waiting):
+        counts[label][name] = count
     return counts
