@@ -67,7 +67,7 @@ def run(database, url, scratch):
     pages, worker_model, comparison = load.run_pages(url, SIZE, DURATION)
     people = None
     if SIZES[SIZE].trainees >= 1000:  # at S a hundred trainees would each be played by many people at once
-        server = load.Server("wsgi:app", load.server_env(url), ROOT, load.WORKER_MODELS[worker_model])
+        server = load.Server("wsgi:app", load.server_env(url), ROOT, capacity.WORKERS)
         try:
             people = capacity.measure(url, server)
         finally:
