@@ -134,10 +134,15 @@ def run_step(base_url, users, accounts, hold=HOLD_SECONDS):
         for row in csv.DictReader(f):
             failures[f"{row['Name']}: {row['Error']}"] = int(row["Occurrences"])
     return {"users": users, "rps": round(float(total["Requests/s"]), 1), "requests": int(total["Request Count"]),
-            "failures": int(total["Failure Count"]), "p50_ms": float(total["50%"]), "p95_ms": float(total["95%"]),
-            "p99_ms": float(total["99%"]), "failed": failures,
-            "pages": {name: {"requests": int(r["Request Count"]), "p50_ms": float(r["50%"]),
-                             "p95_ms": float(r["95%"])} for name, r in rows.items()}}
+            "failures": int(total["Failure Count"]), "p50_ms": _ms(total["50%"]), "p95_ms": _ms(total["95%"]),
+            "p99_ms": _ms(total["99%"]), "failed": failures,
+            "pages": {name: {"requests": int(r["Request Count"]), "p50_ms": _ms(r["50%"]), "p95_ms": _ms(r["95%"])}
+                      for name, r in rows.items() if int(r["Request Count"])}}
+
+
+def _ms(value):
+    """A percentile from Locust's CSV; a step in which nothing was answered counts as past any limit."""
+    return float(value) if value not in ("", "N/A") else float("inf")
 
 
 def measure(url, server, progress=print):
