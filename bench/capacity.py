@@ -22,7 +22,7 @@ from PIL import Image
 from sqlalchemy import exists, select, update
 
 from lms import create_app
-from lms.auth.models import User, UserRole
+from lms.auth.models import User, UserRole, find_user_by_email
 from lms.auth.services import create_user, hash_password
 from lms.clock import local_today
 from lms.curriculum.models import Assignment, Course, Module
@@ -56,7 +56,8 @@ def prepare_accounts(url, user_agent, password, path, progress=print):
 
     app = create_app(config_for(url))
     with app.app_context():
-        admins = [create_user(f"capacity-admin{n}@example.org", f"Администратор {n}", ["admin"])
+        admins = [find_user_by_email(f"capacity-admin{n}@example.org")
+                  or create_user(f"capacity-admin{n}@example.org", f"Администратор {n}", ["admin"])
                   for n in range(ADMINS)]
         db.session.flush()
         course = db.session.scalar(select(Course).where(Course.slug == "bench-course"))
@@ -180,3 +181,35 @@ def chart(results, path):
     plot.add("200 ms", [(0, P95_LIMIT_MS), (max(users), P95_LIMIT_MS)], show_dots=False,
              stroke_style={"width": 1})
     Path(path).write_bytes(plot.render())
+
+
+def main():
+    """Capacity alone, on a database the bench filled (BENCH_DATABASE_URL, BENCH_SIZE): its figures replace those
+    in bench/results/<size>-<database>.json, and the chart is drawn again from every result of that size."""
+    import load  # noqa: PLC0415
+
+    url, size = os.environ["BENCH_DATABASE_URL"], os.environ.get("BENCH_SIZE", "L")
+    database = "sqlite" if url.startswith("sqlite") else "postgresql"
+    server = load.Server("wsgi:app", load.server_env(url), ROOT, WORKERS)
+    try:
+        people = measure(url, server)
+    finally:
+        server.stop()
+    results = ROOT / "bench" / "results"
+    out = results / f"{size}-{database}.json"
+    result = json.loads(out.read_text())
+    result["capacity"] = people
+    out.write_text(json.dumps(result, indent=2, ensure_ascii=False) + "\n")
+    measured = {}
+    for name in ("sqlite", "postgresql"):
+        path = results / f"{size}-{name}.json"
+        if path.exists() and json.loads(path.read_text()).get("capacity"):
+            measured[name] = json.loads(path.read_text())["capacity"]
+    chart(measured, results / f"{size}-capacity.svg")
+
+
+if __name__ == "__main__":
+    import sys
+
+    sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+    main()
