@@ -3,7 +3,7 @@ pages. Reads across areas (work handed in), in a fixed number of queries."""
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, exists, func, or_, select
+from sqlalchemy import and_, exists, func, literal, or_, select
 from sqlalchemy.orm import joinedload, lazyload
 
 from lms.auth.models import User
@@ -121,28 +121,36 @@ def falling_behind(mentor, days=14, limit=10):
 
 def behind_in(cohorts, days=14, limit=None):
     """Falling behind, as on a mentor's start page, among the trainees of the cohorts selected (a subquery of
-    cohort ids)."""
+    cohort ids). The trainees are chosen first, by whether any work is overdue (the search stops at the first
+    piece), and the overdue work is counted for the ones listed only: counting every piece for every trainee of a
+    300-trainee cohort took the start page 18 ms at dataset L."""
     now = utcnow()
     since = now - timedelta(days=days)
-    overdue = _overdue_counts(cohorts, now)
+    overdue = _overdue_work(_due_assignments(cohorts, now), now)
     inactive = and_(Enrolment.enrolled_at < since,
-                    ~exists().where(Submission.trainee_id == User.id, Submission.submitted_at >= since),
-                    ~exists().where(PracticeEntry.trainee_id == User.id, PracticeEntry.created_at >= since),
-                    ~exists().where(ModuleProgress.trainee_id == User.id, ModuleProgress.completed_at >= since))
-    rows = db.session.execute(
-        select(User, Cohort, inactive).options(lazyload(User.role_rows))
-        .join(Enrolment, Enrolment.trainee_id == User.id).join(Cohort, Cohort.id == Enrolment.cohort_id)
-        .where(Enrolment.cohort_id.in_(cohorts), User.active.is_(True),
-               or_(inactive, User.id.in_({trainee_id for trainee_id, _cohort in overdue})))
-        .order_by(User.name).limit(limit)).all()
-    return [BehindItem(user, cohort, overdue.get((user.id, cohort.id), 0), bool(idle))
-            for user, cohort, idle in rows if idle or (user.id, cohort.id) in overdue]
+                    ~exists().where(Submission.trainee_id == Enrolment.trainee_id, Submission.submitted_at >= since),
+                    ~exists().where(PracticeEntry.trainee_id == Enrolment.trainee_id,
+                                    PracticeEntry.created_at >= since),
+                    ~exists().where(ModuleProgress.trainee_id == Enrolment.trainee_id,
+                                    ModuleProgress.completed_at >= since))
+    behind = inactive if overdue is None else or_(overdue.exists(), inactive)
+    listed = db.session.execute(
+        select(Enrolment.id, User, Cohort).options(lazyload(User.role_rows))
+        .join(User, User.id == Enrolment.trainee_id).join(Cohort, Cohort.id == Enrolment.cohort_id)
+        .where(Enrolment.cohort_id.in_(cohorts), User.active.is_(True), behind)
+        .order_by(User.name, Cohort.name).limit(limit)).all()
+    if not listed:
+        return []
+    counted = literal(0) if overdue is None else overdue.with_only_columns(func.count()).scalar_subquery()
+    details = {enrolment_id: (n, bool(idle)) for enrolment_id, n, idle in db.session.execute(
+        select(Enrolment.id, counted, inactive)
+        .where(Enrolment.id.in_([enrolment_id for enrolment_id, _user, _cohort in listed])))}
+    return [BehindItem(user, cohort, *details[enrolment_id]) for enrolment_id, user, cohort in listed]
 
 
-def _overdue_counts(cohorts, now):
-    """{(trainee id, cohort id): number of pieces of work past due and not handed in}. Due dates come from the
-    module's due week or the cohort's own date (worked out here, as `due_week` lives in the assignment's spec);
-    a trainee's extension that has not run out takes the work off the list."""
+def _due_assignments(cohorts, now):
+    """{cohort id: ids of its assignments past their due date}. Due dates come from the module's due week or the
+    cohort's own date (worked out here, as `due_week` lives in the assignment's spec)."""
     rows = db.session.execute(
         select(Cohort.id, Cohort.starts_on, Assignment.id, Assignment.spec, AssignmentDeadline.due_at)
         .join(Assignment, Assignment.course_id == Cohort.course_id)
@@ -154,17 +162,21 @@ def _overdue_counts(cohorts, now):
         moment = set_to or default_due_on(starts_on, spec)
         if moment is not None and moment < now:
             due.setdefault(cohort_id, []).append(assignment_id)
+    return due
+
+
+def _overdue_work(due, now):
+    """The overdue work of the enrolment in the enclosing query (a correlated select of assignment ids): past due,
+    not handed in, and no extension that has not run out. None when nothing is due in any of the cohorts."""
     if not due:
-        return {}
+        return None
     handed_in = select(Submission.id).where(Submission.trainee_id == Enrolment.trainee_id,
                                             Submission.assignment_id == Assignment.id,
-                                            Submission.status != "draft").exists()
-    extended = select(DeadlineExtension.trainee_id).where(DeadlineExtension.trainee_id == Enrolment.trainee_id,
-                                                          DeadlineExtension.assignment_id == Assignment.id,
-                                                          DeadlineExtension.due_at >= now).exists()
-    counts = db.session.execute(
-        select(Enrolment.trainee_id, Enrolment.cohort_id, func.count())
-        .join(Assignment, or_(*(and_(Enrolment.cohort_id == cohort_id, Assignment.id.in_(ids))
-                                for cohort_id, ids in due.items())))
-        .where(~handed_in, ~extended).group_by(Enrolment.trainee_id, Enrolment.cohort_id)).all()
-    return {(trainee_id, cohort_id): n for trainee_id, cohort_id, n in counts}
+                                            Submission.status != "draft").correlate_except(Submission).exists()
+    extended = (select(DeadlineExtension.trainee_id)
+                .where(DeadlineExtension.trainee_id == Enrolment.trainee_id,
+                       DeadlineExtension.assignment_id == Assignment.id, DeadlineExtension.due_at >= now)
+                .correlate_except(DeadlineExtension).exists())
+    return (select(Assignment.id).where(or_(*(and_(Enrolment.cohort_id == cohort_id, Assignment.id.in_(ids))
+                                              for cohort_id, ids in due.items())), ~handed_in, ~extended)
+            .correlate(Enrolment))
