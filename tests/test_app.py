@@ -1,6 +1,7 @@
 """Application-wide behaviour: health check, security headers, error pages, secret key."""
 import stat
 
+import pytest
 from flask import abort, request
 from sqlalchemy import text
 
@@ -91,3 +92,54 @@ def test_behind_a_proxy_the_client_address_is_the_forwarded_one(app_factory):
 
     app.test_client().get("/whoami", headers={"X-Forwarded-For": "203.0.113.7"})
     assert seen == ["203.0.113.7"]
+
+
+def _add_probe_pages(app):
+    """Pages that read, or write and then stop without committing, as a view that fails half-way would."""
+    from lms.auth.services import create_user
+    from lms.permissions import public
+
+    @public
+    def written_then_failed():
+        create_user("half@example.org", "Недописанный", ["trainee"])
+        db.session.flush()
+        abort(500)
+
+    @public
+    def written_not_committed():
+        create_user("uncommitted@example.org", "Незаписанный", ["trainee"])
+        db.session.flush()
+        return "flushed"
+
+    @public
+    def prepared_statements():
+        if db.engine.dialect.name != "postgresql":
+            return "0"
+        return str(db.session.scalar(text("SELECT count(*) FROM pg_prepared_statements")))
+
+    app.add_url_rule("/probe/failed", "probe_failed", written_then_failed)
+    app.add_url_rule("/probe/uncommitted", "probe_uncommitted", written_not_committed)
+    app.add_url_rule("/probe/prepared", "probe_prepared", prepared_statements)
+
+
+def test_a_request_that_wrote_without_committing_leaves_nothing(app, client):
+    """Requests that only read end their transaction with COMMIT on PostgreSQL; one that wrote never does."""
+    from lms.auth.models import User
+
+    _add_probe_pages(app)
+    assert client.get("/probe/failed").status_code == 500
+    assert client.get("/probe/uncommitted").status_code == 200
+    assert db.session.scalar(text("SELECT count(*) FROM users")) == 0
+    assert db.session.query(User).count() == 0
+
+
+def test_pages_that_only_read_keep_their_prepared_statements(app, client, people):
+    """psycopg forgets what it has prepared at every ROLLBACK, and it prepares a query on its fifth run on a
+    connection: the start page's queries, run a dozen times, stay prepared only if reading ends with COMMIT."""
+    if db.engine.dialect.name != "postgresql":
+        pytest.skip("runs on PostgreSQL (TEST_DATABASE_URL)")
+    _add_probe_pages(app)
+    login(client, people.trainee)
+    for _ in range(12):
+        assert client.get("/").status_code == 200
+    assert int(client.get("/probe/prepared").get_data(as_text=True)) > 0
