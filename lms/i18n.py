@@ -76,12 +76,12 @@ def content_language(text):
     return None
 
 
-def content_text(value):
+def content_text(value, page_language=None):
     """`{{ user.name|content }}`: the text, in a span with its own `lang` when it differs from the page's."""
     if value is None:
         return ""
     lang = content_language(value)
-    if lang is None or lang == str(get_locale()):
+    if lang is None or lang == (page_language or str(get_locale())):
         return escape(value)
     return Markup('<span lang="%s">%s</span>') % (lang, value)
 
@@ -100,19 +100,29 @@ def plain_text(markup):
     return Markup(_SPAN.sub("", markup)).unescape()
 
 
-def lang_attr(text, lang=None):
+def lang_attr(text, lang=None, page_language=None):
     """` lang="ru"` for an element holding content (stored HTML) in another language than the page's, else ""."""
-    lang = lang or content_language(Markup(text).striptags() if text else text)
-    if lang is None or lang == str(get_locale()):
+    if lang is None and text and ("<" in text or "&" in text):
+        text = Markup(text).striptags()
+    lang = lang or content_language(text)
+    if lang is None or lang == (page_language or str(get_locale())):
         return ""
     return Markup(' lang="%s"') % lang
 
 
+def page_language():
+    """For templates: the page's language, found once per template rather than for each piece of content in it
+    (a queue page has some 150). Rendered under force_locale, a template gets that locale's."""
+    return {"page_language": str(get_locale())}
+
+
 def install_content_language(jinja_env):
     # Context-bound so that Jinja never folds `"literal"|content` at compile time, in whichever language the page
-    # that compiled the template happened to be.
-    jinja_env.filters["content"] = pass_context(lambda _context, value: content_text(value))
-    jinja_env.globals["lang_attr"] = lang_attr
+    # that compiled the template happened to be; a macro imported without the context finds the language itself.
+    jinja_env.filters["content"] = pass_context(
+        lambda context, value: content_text(value, context.get("page_language")))
+    jinja_env.globals["lang_attr"] = pass_context(
+        lambda context, text, lang=None: lang_attr(text, lang, context.get("page_language")))
     jinja_env.filters["filesize"] = file_size
 
 

@@ -1,5 +1,7 @@
 """Translated labels for the codes stored in the database (roles, assignment kinds, practice lists)."""
-from flask_babel import format_decimal
+from functools import lru_cache
+
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -100,17 +102,21 @@ def format_hours(value):
 
 def label_filters():
     """Jinja globals: role_label('admin') and the like; unknown codes show as themselves."""
-    return {
-        "role_label": lambda code: ROLE_LABELS.get(code, code),
-        "kind_label": lambda code: KIND_LABELS.get(code, code),
-        "status_label": lambda code: STATUS_LABELS.get(code, code),
-        "site_kind_label": lambda code: SITE_KIND_LABELS.get(code, code),
-        "activity_label": lambda code: ACTIVITY_TYPE_LABELS.get(code, code),
-        "audience_label": lambda code: AUDIENCE_LABELS.get(code, code),
-        "session_kind_label": lambda code: SESSION_KIND_LABELS.get(code, code),
-        "attendance_label": lambda code: ATTENDANCE_LABELS.get(code, code),
-        "placement_status_label": lambda code: PLACEMENT_STATUS_LABELS.get(code, code),
-    }
+    return {name: _label_of(labels) for name, labels in (
+        ("role_label", ROLE_LABELS), ("kind_label", KIND_LABELS), ("status_label", STATUS_LABELS),
+        ("site_kind_label", SITE_KIND_LABELS), ("activity_label", ACTIVITY_TYPE_LABELS),
+        ("audience_label", AUDIENCE_LABELS), ("session_kind_label", SESSION_KIND_LABELS),
+        ("attendance_label", ATTENDANCE_LABELS), ("placement_status_label", PLACEMENT_STATUS_LABELS))}
+
+
+def _label_of(labels):
+    """The label of a code in the page's language, remembered per language: turning a lazy label into text goes
+    through Flask-Babel's whole lookup each time, and a queue page shows some 60 labels."""
+    @lru_cache(maxsize=256)
+    def translated(code, _locale):
+        return str(labels[code])
+
+    return lambda code: translated(code, str(get_locale())) if code in labels else code
 
 
 def upload_error_message(error):

@@ -15,10 +15,11 @@ class Submission(db.Model):
     __table_args__ = (
         db.UniqueConstraint("assignment_id", "trainee_id", "attempt"),
         db.Index("ix_submissions_status_submitted_at", "status", "submitted_at", "id"),
-        # Covering: a cohort's matrix reads its trainees' attempts from the index alone. PostgreSQL scanned the
-        # whole table for them (40 ms at dataset L) rather than look up each trainee in an index of trainee_id.
+        # Covering: a cohort's matrix and the mentor's queue read its trainees' attempts from the index alone.
+        # PostgreSQL scanned the whole table for them (40 ms at dataset L) rather than look up each trainee in an
+        # index of trainee_id; the queue's page, without submitted_at here, read 6,000 rows of the table (3.3 ms).
         db.Index("ix_submissions_trainee_status", "trainee_id", "status", "assignment_id", "attempt", "score",
-                 "late"),
+                 "late", "submitted_at", "id"),
     )
 
     id = db.Column(db.Integer, primary_key=True)
