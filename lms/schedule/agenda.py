@@ -13,7 +13,7 @@ from lms.extensions import db
 from lms.grading.models import Submission
 from lms.learning.models import Cohort, CohortMentor, Enrolment, ModuleProgress
 from lms.practice.models import PracticeEntry
-from lms.schedule.deadlines import default_due_on
+from lms.schedule.deadlines import due_week_column, due_week_end
 from lms.schedule.models import AssignmentDeadline, Attendance, CohortSession, DeadlineExtension
 
 
@@ -57,7 +57,7 @@ def trainee_deadlines(trainee):
                                             Submission.assignment_id == Assignment.id,
                                             Submission.status != "draft").exists()
     rows = db.session.execute(
-        select(Assignment.id, Assignment.key, Assignment.title, Assignment.spec, Module.slug, Course.slug, Cohort.id,
+        select(Assignment.id, Assignment.key, Assignment.title, due_week_column(), Module.slug, Course.slug, Cohort.id,
                Cohort.starts_on, DeadlineExtension.due_at, AssignmentDeadline.due_at, handed_in)
         .join(Module, Module.id == Assignment.module_id).join(Course, Course.id == Assignment.course_id)
         .join(Cohort, Cohort.course_id == Course.id).join(Enrolment, Enrolment.cohort_id == Cohort.id)
@@ -67,9 +67,9 @@ def trainee_deadlines(trainee):
                                             AssignmentDeadline.assignment_id == Assignment.id))
         .where(Enrolment.trainee_id == trainee.id, Assignment.retired.is_(False))).all()
     items = []
-    for assignment_id, key, title, spec, module_slug, course_slug, cohort_id, starts_on, extended_to, set_to, done \
+    for assignment_id, key, title, week, module_slug, course_slug, cohort_id, starts_on, extended_to, set_to, done \
             in rows:
-        due = extended_to or set_to or default_due_on(starts_on, spec)
+        due = extended_to or set_to or due_week_end(starts_on, week)
         if due is not None:
             items.append(DeadlineItem(due, assignment_id, key, title, module_slug, course_slug, cohort_id,
                                       bool(done), extended_to is not None))
@@ -152,14 +152,14 @@ def _due_assignments(cohorts, now):
     """{cohort id: ids of its assignments past their due date}. Due dates come from the module's due week or the
     cohort's own date (worked out here, as `due_week` lives in the assignment's spec)."""
     rows = db.session.execute(
-        select(Cohort.id, Cohort.starts_on, Assignment.id, Assignment.spec, AssignmentDeadline.due_at)
+        select(Cohort.id, Cohort.starts_on, Assignment.id, due_week_column(), AssignmentDeadline.due_at)
         .join(Assignment, Assignment.course_id == Cohort.course_id)
         .outerjoin(AssignmentDeadline, and_(AssignmentDeadline.cohort_id == Cohort.id,
                                             AssignmentDeadline.assignment_id == Assignment.id))
         .where(Cohort.id.in_(cohorts), Assignment.retired.is_(False))).all()
     due = {}
-    for cohort_id, starts_on, assignment_id, spec, set_to in rows:
-        moment = set_to or default_due_on(starts_on, spec)
+    for cohort_id, starts_on, assignment_id, week, set_to in rows:
+        moment = set_to or due_week_end(starts_on, week)
         if moment is not None and moment < now:
             due.setdefault(cohort_id, []).append(assignment_id)
     return due
