@@ -81,7 +81,7 @@ class UserRole(db.Model):
 # The roles as one string, read with the user's row where a query asks for it (`undefer`): each signed-in request
 # does (lms/__init__.py), and reading them so costs half of what loading the role rows as objects does.
 User.role_names = db.column_property(
-    db.select(db.func.coalesce(db.func.aggregate_strings(UserRole.role, " "), ""))
+    db.select(db.func.coalesce(db.func.aggregate_strings(UserRole.role, db.literal_column("' '")), ""))
     .where(UserRole.user_id == User.id).correlate_except(UserRole).scalar_subquery(), deferred=True)
 
 
