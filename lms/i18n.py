@@ -102,8 +102,8 @@ def plain_text(markup):
 
 def lang_attr(text, lang=None, page_language=None):
     """` lang="ru"` for an element holding content (stored HTML) in another language than the page's, else ""."""
-    if lang is None and text and ("<" in text or "&" in text):
-        text = Markup(text).striptags()
+    if lang is None and text and not _CYRILLIC.search(text) and ("<" in text or "&" in text):
+        text = Markup(text).striptags()  # no Cyrillic letter in the markup: are the Latin ones text or tags?
     lang = lang or content_language(text)
     if lang is None or lang == (page_language or str(get_locale())):
         return ""

@@ -129,3 +129,19 @@ def test_a_literal_marked_as_content_follows_each_page_language(app):
             assert template.render() == "«Вид»"
         with force_locale("en"):
             assert template.render() == '<span lang="ru">«Вид»</span>'
+
+
+def test_stored_html_gets_the_lang_of_its_text_not_of_its_markup(app):
+    """A module's body is HTML: its tags and entities are Latin letters, which do not make Russian text English."""
+    from flask_babel import force_locale
+
+    from lms.i18n import lang_attr
+
+    with app.test_request_context():
+        with force_locale("en"):
+            assert lang_attr('<p class="lead">Соседский центр &mdash; <a href="/x">место</a></p>') == ' lang="ru"'
+            assert lang_attr('<p class="lead">A centre &mdash; <a href="/x">a place</a></p>') == ""
+        with force_locale("ru"):
+            assert lang_attr('<p class="lead">Соседский центр &mdash; <a href="/x">место</a></p>') == ""
+            assert lang_attr('<p class="lead">A centre &mdash; <a href="/x">a place</a></p>') == ' lang="en"'
+            assert lang_attr("<p>&mdash; 2026</p>") == ""
