@@ -4,6 +4,7 @@ from functools import lru_cache
 from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from jinja2 import pass_context
 
 ROLE_LABELS = {
     "trainee": _l("trainee"),
@@ -116,7 +117,11 @@ def _label_of(labels):
     def translated(code, _locale):
         return str(labels[code])
 
-    return lambda code: translated(code, str(get_locale())) if code in labels else code
+    @pass_context
+    def label(context, code):  # the page's language, found once per page (lms.i18n.page_language)
+        return translated(code, context.get("page_language") or str(get_locale())) if code in labels else code
+
+    return label
 
 
 def upload_error_message(error):
